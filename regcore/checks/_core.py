@@ -1,0 +1,90 @@
+"""The machinery behind every self-check: call, compare, diagnose, report."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class CheckFailed(Exception):
+    """Raised inside a check to stop at the first problem; caught by :func:`run`."""
+
+
+def report(name: str, ok: bool, message: str) -> bool:
+    """Print a one-paragraph verdict and return ``ok``."""
+    mark = "PASSED" if ok else "FAILED"
+    print(f"[{mark}] {name}: {message}")
+    return ok
+
+
+def _first_mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    index = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+    where = f" at index {index}" if index else ""
+    return f"first mismatch{where}: expected {expected[index]:.6g}, got {got[index]:.6g}"
+
+
+def diagnose(got: np.ndarray, expected: np.ndarray, hints: dict[str, str]) -> str:
+    """Name the usual mistake when ``got`` is ``expected`` up to a simple change.
+
+    ``hints`` maps a situation to a sentence; recognised keys are ``"sign"``
+    (got = -expected), ``"factor:<c>"`` (got = c * expected for that ``c``),
+    ``"transpose"`` (got = expected.T) and ``"default"``.
+    """
+    nonzero = np.abs(expected) > 1e-12
+    if got.shape == expected.shape and nonzero.any():
+        ratio = got[nonzero] / expected[nonzero]
+        if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and np.allclose(got[~nonzero], 0, atol=1e-9):
+            c = float(ratio.flat[0])
+            if np.isclose(c, -1.0):
+                return hints.get("sign", "the result has the wrong sign everywhere.")
+            for key, text in hints.items():
+                if key.startswith("factor:") and np.isclose(c, float(key.split(":")[1]), rtol=1e-6):
+                    return text
+            return f"the result is off by a constant factor {c:.4g}."
+    if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T):
+        return hints.get("transpose", "the result is the transpose of what was expected.")
+    return hints.get("default", "compare your formula with the derivation in the chapter.")
+
+
+def compare(name: str, fn: Callable[..., Any], args: Sequence[Any], expected: Any, *,
+            rtol: float = 1e-7, atol: float = 1e-9, hints: dict[str, str] | None = None,
+            what: str = "the result") -> None:
+    """Call ``fn(*args)`` and compare it with ``expected``; raise :class:`CheckFailed`.
+
+    The inputs are copied before the call so that an implementation that
+    modifies its arguments in place is caught and named.  ``NotImplementedError``
+    propagates (the student edition's stubs raise it on purpose).
+    """
+    hints = hints or {}
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        got = fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # the learner's bug: show it briefly, not a traceback
+        raise CheckFailed(f"calling your function raised {type(exc).__name__}: {exc}") from None
+    for i, (a, b) in enumerate(zip(args, before)):
+        if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
+            raise CheckFailed(f"your function modified its argument number {i + 1} in place; "
+                              "work on a copy (e.g. `x = x.copy()` or write `x * c` instead of `x *= c`).")
+    if got is None:
+        raise CheckFailed(f"your function returned None; did you forget `return`? Expected {what}.")
+    got_arr = np.asarray(got, dtype=float)
+    exp_arr = np.asarray(expected, dtype=float)
+    if got_arr.shape != exp_arr.shape:
+        extra = diagnose(got_arr, exp_arr, hints) if got_arr.ndim == exp_arr.ndim == 2 else \
+            hints.get("shape", "check which axis you reduce over.")
+        raise CheckFailed(f"{what} has shape {got_arr.shape}, expected {exp_arr.shape}. Hint: {extra}")
+    if not np.allclose(got_arr, exp_arr, rtol=rtol, atol=atol):
+        raise CheckFailed(f"{what} is wrong; {_first_mismatch(got_arr, exp_arr, rtol, atol)}. "
+                          f"Hint: {diagnose(got_arr, exp_arr, hints)}")
+
+
+def run(name: str, body: Callable[[], str]) -> bool:
+    """Run a check body; it returns a success message or raises :class:`CheckFailed`."""
+    try:
+        message = body()
+    except CheckFailed as exc:
+        return report(name, False, str(exc))
+    return report(name, True, message)

@@ -1,0 +1,62 @@
+"""Self-checks for chapters 3 and 4: the L1 and L2 penalties."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from regcore.checks._core import compare, run
+
+
+def _thetas(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=(4, 5))
+    theta[0, :2] = 0.0  # exact zeros: where the subgradient needs a convention
+    return [theta, rng.normal(size=7), np.array([0.0, -2.5, 3.0])]
+
+
+def check_l1_grad(fn: Callable[[np.ndarray, float], np.ndarray]) -> bool:
+    """Check ``fn(theta, lam)`` returns the L1 subgradient ``lam * sign(theta)`` (0 at 0)."""
+    hints = {"sign": "the penalty pushes weights towards 0, so its gradient has the sign of theta.",
+             "factor:2.0": "|theta| has derivative sign(theta): there is no factor 2 (that is L2).",
+             "default": "the gradient of lam*|theta| is lam*sign(theta), with the value 0 at theta = 0."}
+
+    def body() -> str:
+        for i, theta in enumerate(_thetas(1)):
+            lam = 0.3 + i
+            compare("check_l1_grad", fn, (theta, lam), lam * np.sign(theta), hints=hints,
+                    what=f"the gradient for a theta of shape {theta.shape}")
+        return "your L1 subgradient matches lam*sign(theta) on 3 inputs, including exact zeros."
+    return run("check_l1_grad", body)
+
+
+def check_l2_grad(fn: Callable[[np.ndarray, float], np.ndarray]) -> bool:
+    """Check ``fn(theta, lam)`` returns the gradient ``2 * lam * theta`` of ``lam * sum(theta**2)``."""
+    hints = {"sign": "the penalty pulls weights towards 0: its gradient points along theta.",
+             "factor:0.5": "d/dtheta (theta^2) = 2 theta: you dropped the factor 2 "
+                           "(that would be the gradient of (lam/2)*sum(theta**2)).",
+             "default": "the gradient of lam*sum(theta**2) is 2*lam*theta."}
+
+    def body() -> str:
+        for i, theta in enumerate(_thetas(2)):
+            lam = 0.1 * (i + 1)
+            compare("check_l2_grad", fn, (theta, lam), 2 * lam * theta, hints=hints,
+                    what=f"the gradient for a theta of shape {theta.shape}")
+        return "your L2 gradient matches 2*lam*theta on 3 inputs."
+    return run("check_l2_grad", body)
+
+
+def check_soft_threshold(fn: Callable[[np.ndarray, float, float], np.ndarray]) -> bool:
+    """Check ``fn(theta, step, lam)`` returns ``sign(theta) * max(|theta| - step*lam, 0)``."""
+    hints = {"default": "each entry moves towards 0 by step*lam and stops at exactly 0; "
+                        "entries with |theta| <= step*lam become 0.",
+             "sign": "the proximal step shrinks magnitudes; it must keep each entry's sign."}
+
+    def body() -> str:
+        for i, theta in enumerate(_thetas(3)):
+            step, lam = 0.5, 0.4 + 0.3 * i
+            expected = np.sign(theta) * np.maximum(np.abs(theta) - step * lam, 0.0)
+            compare("check_soft_threshold", fn, (theta, step, lam), expected, hints=hints,
+                    what=f"the soft-thresholded theta of shape {theta.shape}")
+        return "your soft-thresholding matches the proximal operator of step*lam*|theta| on 3 inputs."
+    return run("check_soft_threshold", body)
