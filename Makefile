@@ -2,7 +2,9 @@
 #
 #   make book        build the HTML book from the committed notebook outputs
 #   make test        the whole test suite (unit tests, nbval, book build)
-#   make execute     re-execute every chapter notebook in place
+#   make execute     re-execute every chapter notebook in place (NB=book/03_l1.ipynb for one)
+#   make assignments write student editions to _build/assignments/
+#   make bench       speed and memory of regcore vs PyTorch (prints a table)
 #   make clean       remove build products (keeps .venv)
 #
 # Every target first makes sure .venv exists and matches requirements.txt;
@@ -13,13 +15,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
+NB ?=
 JOBS ?= 2
+# Kernels started by nbval/nbclient must be the venv's Python.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The book's matrices are small: multi-threaded BLAS only adds contention
+# (2-8x slower on a loaded 2-core machine), and one thread keeps results stable.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
-.PHONY: help venv book test execute clean distclean
+.PHONY: help venv book test execute assignments bench clean distclean
 
 help:
-	@sed -n '3,8p' Makefile
+	@sed -n '3,10p' Makefile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -45,11 +54,13 @@ test: $(STAMP)
 	  --cov=regcore --cov-report=term-missing:skip-covered
 
 execute: $(STAMP)
-	@for nb in $(NOTEBOOKS); do \
-	  echo "executing $$nb"; \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=120 "$$nb" || exit 1; \
-	done
+	$(BIN)/python tools/execute.py $(NB)
+
+assignments: $(STAMP)
+	$(BIN)/python tools/assignments.py --out _build/assignments
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .coverage .coverage.* htmlcov

@@ -1,0 +1,75 @@
+"""Every chapter notebook meets the structural parts of the chapter standard.
+
+nbval (in the same test run) re-executes each notebook and compares outputs;
+these tests check what nbval cannot: the set-up cell, the exercises and
+self-checks, figure alt text, and the absence of stored errors.
+"""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from book_utils import ROOT, config
+
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+SETUP = '''# Set-up: in Google Colab, install regcore from the book's repository; elsewhere do nothing.
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "regcore[data] @ git+{url}"],
+                   check=True)'''
+
+
+def _cells(path, kind):
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if c.cell_type == kind]
+
+
+def test_chapters_exist():
+    assert CHAPTERS, "no chapter notebook in book/"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_setup_cell_installs_from_the_configured_repository(path):
+    first = _cells(path, "code")[0]
+    assert first.source.strip() == SETUP.format(url=config()["repository"]["url"]).strip()
+    assert "remove-cell" in first.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_exercises_solutions_and_self_check(path):
+    md = "\n".join(c.source for c in _cells(path, "markdown"))
+    code = "\n".join(c.source for c in _cells(path, "code"))
+    exercises = re.findall(r"^[`:]{3,}\{exercise\}", md, re.M)
+    solutions = re.findall(r"^[`:]{3,}\{solution\}", md, re.M)
+    assert len(exercises) >= 3, f"{len(exercises)} exercises"
+    assert len(solutions) >= len(exercises), "an exercise without a solution"
+    assert md.count(":class: dropdown") >= len(solutions), "solutions must be folded"
+    assert "### BEGIN SOLUTION" in code and "### END SOLUTION" in code
+    assert re.search(r"assert\s+checks\.check_\w+\(", code), "no self-check cell"
+    assert len(re.findall(r"^\s*assert\b", code, re.M)) >= 3
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_figures_have_alt_text_and_no_errors_are_stored(path):
+    for cell in _cells(path, "code"):
+        assert cell.execution_count is not None or not cell.source.strip(), "unexecuted cell"
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"stored error: {out.get('ename')}"
+            if out.output_type == "stream":
+                assert out.name == "stdout", f"stderr output: {out.text[:200]}"
+        if any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt) > 20, f"figure without alt text in cell:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_title_and_follows_the_rhythm(path):
+    md = "\n".join(c.source for c in _cells(path, "markdown"))
+    assert len(re.findall(r"^# ", md, re.M)) == 1, "exactly one H1 title"
+    for heading in ("What you will be able to do", "Key takeaways", "Exercises"):
+        assert heading.lower() in md.lower(), f"missing section: {heading}"
+    assert "{cite" in md and "chourasia2025" in md
