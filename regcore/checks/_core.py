@@ -47,6 +47,38 @@ def diagnose(got: np.ndarray, expected: np.ndarray, hints: dict[str, str]) -> st
     return hints.get("default", "compare your formula with the derivation in the chapter.")
 
 
+def call(fn: Callable[..., Any], args: Sequence[Any], what: str, *,
+         names: Sequence[str] | None = None,
+         inplace_hint: str = "e.g. `x = x.copy()` or write `x * c` instead of `x *= c`") -> np.ndarray:
+    """Call the learner's ``fn(*args)`` and return its result as a float array.
+
+    Raises :class:`CheckFailed` naming the problem when the call raises, modifies
+    an input array in place, returns ``None`` or returns something that is not
+    numbers.  ``NotImplementedError`` propagates (the student edition's stubs
+    raise it on purpose).  Overflow warnings are silenced: the comparison that
+    follows diagnoses a wrong value, which is more useful than a warning.
+    """
+    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        with np.errstate(all="ignore"):
+            got = fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # the learner's bug: show it briefly, not a traceback
+        raise CheckFailed(f"calling your function raised {type(exc).__name__}: {exc}") from None
+    labels = names or [f"number {i + 1}" for i in range(len(args))]
+    for label, a, b in zip(labels, args, before):
+        if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
+            raise CheckFailed(f"your function modified its argument {label} in place; "
+                              f"work on a copy ({inplace_hint}).")
+    if got is None:
+        raise CheckFailed(f"your function returned None; did you forget `return`? Expected {what}.")
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what} must be numbers; got {type(got).__name__}") from None
+
+
 def compare(name: str, fn: Callable[..., Any], args: Sequence[Any], expected: Any, *,
             rtol: float = 1e-7, atol: float = 1e-9, hints: dict[str, str] | None = None,
             what: str = "the result") -> None:
@@ -57,20 +89,7 @@ def compare(name: str, fn: Callable[..., Any], args: Sequence[Any], expected: An
     propagates (the student edition's stubs raise it on purpose).
     """
     hints = hints or {}
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        got = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the learner's bug: show it briefly, not a traceback
-        raise CheckFailed(f"calling your function raised {type(exc).__name__}: {exc}") from None
-    for i, (a, b) in enumerate(zip(args, before)):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
-            raise CheckFailed(f"your function modified its argument number {i + 1} in place; "
-                              "work on a copy (e.g. `x = x.copy()` or write `x * c` instead of `x *= c`).")
-    if got is None:
-        raise CheckFailed(f"your function returned None; did you forget `return`? Expected {what}.")
-    got_arr = np.asarray(got, dtype=float)
+    got_arr = call(fn, args, what)
     exp_arr = np.asarray(expected, dtype=float)
     if got_arr.shape != exp_arr.shape:
         extra = diagnose(got_arr, exp_arr, hints) if got_arr.ndim == exp_arr.ndim == 2 else \

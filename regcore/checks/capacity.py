@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from regcore.bias_variance import decompose
-from regcore.checks._core import CheckFailed, _first_mismatch, run
+from regcore.checks._core import CheckFailed, _first_mismatch, call, run
 from regcore.functional import cross_entropy as _cross_entropy
 
 _RTOL, _ATOL = 1e-7, 1e-9
@@ -28,24 +28,7 @@ _RTOL, _ATOL = 1e-7, 1e-9
 
 def _call(fn: Callable[..., Any], args: Sequence[Any], what: str) -> np.ndarray:
     """Call ``fn(*args)`` quietly; report exceptions, mutated inputs and ``None``."""
-    before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with np.errstate(all="ignore"):  # an overflow is diagnosed below, not printed
-            got = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the learner's bug: show it briefly, not a traceback
-        raise CheckFailed(f"calling your function raised {type(exc).__name__}: {exc}") from None
-    for i, (a, b) in enumerate(zip(args, before)):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, b, equal_nan=True):
-            raise CheckFailed(f"your function modified its argument number {i + 1} in place; "
-                              "work on a copy (e.g. write `z = x - m` instead of `x -= m`).")
-    if got is None:
-        raise CheckFailed(f"your function returned None; did you forget `return`? Expected {what}.")
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} must be numbers; got {type(got).__name__}") from None
+    return call(fn, args, what, inplace_hint="e.g. write `z = x - m` instead of `x -= m`")
 
 
 def _close(got: np.ndarray, candidate: Any) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, run
+from regcore.checks._core import CheckFailed, call, run
 
 __all__ = ["check_ridge_closed_form", "check_map_lambda"]
 
@@ -28,24 +28,8 @@ _RTOL, _ATOL = 1e-7, 1e-10
 
 def _call(fn: Callable[..., Any], args: tuple, names: tuple[str, ...], what: str) -> np.ndarray:
     """Call ``fn(*args)``; report exceptions, in-place edits, ``None`` and non-numbers."""
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        got = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # the learner's bug: show it briefly, not a traceback
-        raise CheckFailed(f"calling your function raised {type(exc).__name__}: {exc}") from None
-    for name, a, c in zip(names, args, copies):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, c):
-            raise CheckFailed(f"your function modified its argument {name} in place; work on a "
-                              "copy (write `G = X.T @ X + c * I`, not `X *= ...` or `G += ...` on "
-                              "an input).")
-    if got is None:
-        raise CheckFailed(f"your function returned None; did you forget `return`? Expected {what}.")
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} must be numbers; got {type(got).__name__}") from None
+    return call(fn, args, what, names=names,
+                inplace_hint="write `G = X.T @ X + c * I`, not `X *= ...` or `G += ...` on an input")
 
 
 def _verdict(got: np.ndarray, expected: np.ndarray, mistakes: list[tuple[str, Any]],
