@@ -2,6 +2,7 @@
 #
 #   make book        build the HTML book from the committed notebook outputs
 #   make test        the whole test suite (unit tests, nbval, book build)
+#   make test-fresh  every chapter in a minimal env without torch (as in Colab)
 #   make execute     re-execute every chapter notebook in place (NB=book/03_l1.ipynb for one)
 #   make assignments write student editions to _build/assignments/
 #   make bench       speed and memory of regcore vs PyTorch (prints a table)
@@ -25,10 +26,10 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help venv book test execute assignments bench clean distclean
+.PHONY: help venv book test test-fresh execute assignments bench clean distclean
 
 help:
-	@sed -n '3,10p' Makefile
+	@sed -n '3,11p' Makefile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -52,6 +53,9 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
 	  --cov=regcore --cov-report=term-missing:skip-covered
+
+test-fresh:
+	tools/fresh_env.sh
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute.py $(NB)

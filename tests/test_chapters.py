@@ -19,7 +19,7 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "regcore[data] @ git+{url}"],
+                    "regcore[book] @ git+{url}"],
                    check=True)'''
 
 
@@ -73,3 +73,15 @@ def test_chapter_has_title_and_follows_the_rhythm(path):
     for heading in ("What you will be able to do", "Key takeaways", "Exercises"):
         assert heading.lower() in md.lower(), f"missing section: {heading}"
     assert "{cite" in md and "chourasia2025" in md
+
+
+def test_every_repository_link_in_the_chapters_is_the_configured_one():
+    """A fork changes `repository.url` in _config.yml; no chapter may hard-code another."""
+    owner_repo = config()["repository"]["url"].removeprefix("https://github.com/")
+    found = 0
+    for path in CHAPTERS:
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        for match in re.findall(r"(?:github\.com|githubusercontent\.com)/([\w.-]+/[\w-]+)", text):
+            found += 1
+            assert match == owner_repo, f"{path.name} links {match}, _config.yml says {owner_repo}"
+    assert found >= len(CHAPTERS)
