@@ -19,6 +19,7 @@ fi
 work=$root/_build/fresh-run
 rm -rf "$work" && mkdir -p "$work/book" "$work/benchmarks/results"
 cp book/[0-9][0-9]_*.ipynb "$work/book/"
+cp benchmarks/conclusion_table.py "$work/benchmarks/"
 cp benchmarks/results/conclusion_table.json "$work/benchmarks/results/"
 PATH="$env/bin:$PATH" "$env/bin/python" - "$work"/book/*.ipynb <<'PY'
 import sys, time, pathlib
