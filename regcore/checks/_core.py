@@ -6,6 +6,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 
+_DEFAULT_HINT = "compare your formula with the derivation in the chapter."
+
+
 class CheckFailed(Exception):
     """Raised inside a check to stop at the first problem; caught by :func:`run`."""
 
@@ -44,7 +47,7 @@ def diagnose(got: np.ndarray, expected: np.ndarray, hints: dict[str, str]) -> st
             return f"the result is off by a constant factor {c:.4g}."
     if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T):
         return hints.get("transpose", "the result is the transpose of what was expected.")
-    return hints.get("default", "compare your formula with the derivation in the chapter.")
+    return hints.get("default", _DEFAULT_HINT)
 
 
 def call(fn: Callable[..., Any], args: Sequence[Any], what: str, *,
@@ -79,6 +82,54 @@ def call(fn: Callable[..., Any], args: Sequence[Any], what: str, *,
         raise CheckFailed(f"{what} must be numbers; got {type(got).__name__}") from None
 
 
+def name_mistake(got: np.ndarray, mistakes: Sequence[tuple[str, Any]], *,
+                 rtol: float = 1e-7, atol: float = 1e-9) -> str | None:
+    """The sentence of the first known mistake whose value ``got`` equals, else ``None``.
+
+    ``mistakes`` pairs a sentence with the value a typical wrong implementation
+    returns on the same inputs (``None`` when that mistake is invisible there).
+    """
+    for sentence, candidate in mistakes:
+        if candidate is None:
+            continue
+        c = np.asarray(candidate, dtype=float)
+        if c.shape == got.shape and np.allclose(got, c, rtol=rtol, atol=atol):
+            return sentence
+    return None
+
+
+def verify(got: np.ndarray, expected: Any, *, what: str, default: str,
+           mistakes: Sequence[tuple[str, Any]] = (), rtol: float = 1e-7, atol: float = 1e-9,
+           shape_hint: str | None = None, nonfinite: str | None = None,
+           hints: dict[str, str] | None = None) -> None:
+    """Raise :class:`CheckFailed` unless ``got`` equals ``expected``, naming the mistake.
+
+    In order: a match with one of ``mistakes`` (its sentence is the hint); a
+    non-finite result (hint ``nonfinite``, if given); a wrong shape (hint
+    ``shape_hint`` or ``default``); a wrong number; otherwise the first
+    mismatch with :func:`diagnose`'s hint (``default`` unless the answer is
+    off by a sign or a constant factor; ``hints`` overrides those sentences).
+    """
+    exp = np.asarray(expected, dtype=float)
+    if got.shape == exp.shape and np.allclose(got, exp, rtol=rtol, atol=atol):
+        return
+    sentence = name_mistake(got, mistakes, rtol=rtol, atol=atol)
+    if sentence is not None:
+        where = (_first_mismatch(got, exp, rtol, atol) if got.shape == exp.shape
+                 else f"shape {got.shape} instead of {exp.shape}")
+        raise CheckFailed(f"{what} is wrong; {where}. Hint: {sentence}")
+    if nonfinite is not None and got.size and not np.isfinite(got).all():
+        raise CheckFailed(f"{what} is not finite (it contains nan or inf). Hint: {nonfinite}")
+    if got.shape != exp.shape:
+        raise CheckFailed(f"{what} has shape {got.shape}, expected {exp.shape}. "
+                          f"Hint: {shape_hint or default}")
+    if exp.ndim == 0:
+        raise CheckFailed(f"{what} is wrong; expected {float(exp):.6g}, got {float(got):.6g}. "
+                          f"Hint: {default}")
+    raise CheckFailed(f"{what} is wrong; {_first_mismatch(got, exp, rtol, atol)}. "
+                      f"Hint: {diagnose(got, exp, {'default': default, **(hints or {})})}")
+
+
 def compare(name: str, fn: Callable[..., Any], args: Sequence[Any], expected: Any, *,
             rtol: float = 1e-7, atol: float = 1e-9, hints: dict[str, str] | None = None,
             what: str = "the result") -> None:
@@ -89,15 +140,13 @@ def compare(name: str, fn: Callable[..., Any], args: Sequence[Any], expected: An
     propagates (the student edition's stubs raise it on purpose).
     """
     hints = hints or {}
-    got_arr = call(fn, args, what)
-    exp_arr = np.asarray(expected, dtype=float)
-    if got_arr.shape != exp_arr.shape:
-        extra = diagnose(got_arr, exp_arr, hints) if got_arr.ndim == exp_arr.ndim == 2 else \
-            hints.get("shape", "check which axis you reduce over.")
-        raise CheckFailed(f"{what} has shape {got_arr.shape}, expected {exp_arr.shape}. Hint: {extra}")
-    if not np.allclose(got_arr, exp_arr, rtol=rtol, atol=atol):
-        raise CheckFailed(f"{what} is wrong; {_first_mismatch(got_arr, exp_arr, rtol, atol)}. "
-                          f"Hint: {diagnose(got_arr, exp_arr, hints)}")
+    got = call(fn, args, what)
+    exp = np.asarray(expected, dtype=float)
+    transposed = got.ndim == exp.ndim == 2 and got.shape == exp.T.shape
+    shape_hint = (diagnose(got, exp, hints) if transposed
+                  else hints.get("shape", "check which axis you reduce over."))
+    verify(got, exp, what=what, default=hints.get("default", _DEFAULT_HINT), rtol=rtol, atol=atol,
+           shape_hint=shape_hint, hints=hints)
 
 
 def run(name: str, body: Callable[[], str]) -> bool:

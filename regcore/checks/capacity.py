@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from regcore.bias_variance import decompose
-from regcore.checks._core import CheckFailed, _first_mismatch, call, run
+from regcore.checks._core import call, run, verify
 from regcore.functional import cross_entropy as _cross_entropy
 
 _RTOL, _ATOL = 1e-7, 1e-9
@@ -31,39 +31,12 @@ def _call(fn: Callable[..., Any], args: Sequence[Any], what: str) -> np.ndarray:
     return call(fn, args, what, inplace_hint="e.g. write `z = x - m` instead of `x -= m`")
 
 
-def _close(got: np.ndarray, candidate: Any) -> bool:
-    candidate = np.asarray(candidate, dtype=float)
-    return got.shape == candidate.shape and bool(
-        np.allclose(got, candidate, rtol=_RTOL, atol=_ATOL))
-
-
 def _compare(fn: Callable[..., Any], args: Sequence[Any], expected: Any,
              mistakes: list[tuple[str, Any]], *, what: str, default: str,
              nonfinite: str | None = None) -> None:
-    """Compare ``fn(*args)`` with ``expected``; on a mismatch name the mistake if known.
-
-    ``mistakes`` pairs a sentence with the value a typical wrong implementation
-    returns on ``args`` (``None`` when that mistake is invisible on ``args``).
-    ``nonfinite`` is the hint for a result containing ``nan`` or ``inf``.
-    """
-    got = _call(fn, args, what)
-    exp = np.asarray(expected, dtype=float)
-    if _close(got, exp):
-        return
-    for sentence, candidate in mistakes:
-        if candidate is not None and _close(got, candidate):
-            where = _first_mismatch(got, exp, _RTOL, _ATOL) if got.shape == exp.shape else \
-                f"it has shape {got.shape} instead of {exp.shape}"
-            raise CheckFailed(f"{what} is wrong; {where}. Hint: {sentence}")
-    if nonfinite is not None and got.size and not np.isfinite(got).all():
-        raise CheckFailed(f"{what} is not finite (it contains nan or inf). Hint: {nonfinite}")
-    if got.shape != exp.shape:
-        raise CheckFailed(f"{what} has shape {got.shape}, expected {exp.shape}. Hint: {default}")
-    if exp.ndim == 0:
-        raise CheckFailed(f"{what} is wrong; expected {float(exp):.6g}, got {float(got):.6g}. "
-                          f"Hint: {default}")
-    raise CheckFailed(f"{what} is wrong; {_first_mismatch(got, exp, _RTOL, _ATOL)}. "
-                      f"Hint: {default}")
+    """Compare ``fn(*args)`` with ``expected``; on a mismatch name the mistake if known."""
+    verify(_call(fn, args, what), expected, what=what, default=default, mistakes=mistakes,
+           rtol=_RTOL, atol=_ATOL, nonfinite=nonfinite)
 
 
 # ---------------------------------------------------------------------------

@@ -12,59 +12,17 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, _first_mismatch, compare, run
+from regcore.checks._core import call, run, verify
 
 _RTOL, _ATOL = 1e-7, 1e-9
-
-
-def _matches(got: np.ndarray, candidate: Any) -> bool:
-    candidate = np.asarray(candidate, dtype=float)
-    return got.shape == candidate.shape and bool(
-        np.allclose(got, candidate, rtol=_RTOL, atol=_ATOL))
 
 
 def _compare_naming_mistakes(name: str, fn: Callable[..., Any], args: Sequence[Any],
                              expected: Any, mistakes: list[tuple[str, Any | None]], *,
                              what: str, default: str) -> None:
-    """:func:`compare`, then name the mistake when the answer equals a known wrong one.
-
-    ``mistakes`` pairs a sentence with the value a typical wrong implementation
-    returns on ``args`` (``None`` when that mistake is invisible on ``args``).
-    A mutated argument is reported first, as by :func:`compare`; a wrong value
-    that equals one of the ``mistakes`` is reported with that sentence as the
-    hint; a wrong number (0-d result) gets the ``default`` hint.
-    """
-    seen: dict[str, Any] = {}
-
-    def spy(*a: Any) -> Any:
-        copies = [np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in a]
-        seen["out"] = out = fn(*a)
-        seen["mutated"] = any(isinstance(x, np.ndarray)
-                              and not np.array_equal(x, c, equal_nan=True)
-                              for x, c in zip(a, copies))
-        return out
-
-    try:
-        compare(name, spy, args, expected, rtol=_RTOL, atol=_ATOL,
-                hints={"default": default}, what=what)
-    except CheckFailed:
-        if "out" not in seen or seen["mutated"] or seen["out"] is None:
-            raise
-        try:
-            got = np.asarray(seen["out"], dtype=float)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"{what} must be an array of numbers; got "
-                              f"{type(seen['out']).__name__}") from None
-        exp = np.asarray(expected, dtype=float)
-        for sentence, candidate in mistakes:
-            if candidate is not None and _matches(got, candidate):
-                where = _first_mismatch(got, exp, _RTOL, _ATOL) if got.shape == exp.shape else \
-                    f"shape {got.shape} instead of {exp.shape}"
-                raise CheckFailed(f"{what} is wrong; {where}. Hint: {sentence}") from None
-        if exp.ndim == 0 and got.shape == ():  # a number: "off by a factor" would say nothing
-            raise CheckFailed(f"{what} is wrong; expected {float(exp):.6g}, got {float(got):.6g}. "
-                              f"Hint: {default}") from None
-        raise
+    """Call ``fn(*args)`` and compare with ``expected``, naming a known mistake if it matches."""
+    verify(call(fn, args, what), expected, what=what, default=default, mistakes=mistakes,
+           rtol=_RTOL, atol=_ATOL)
 
 
 def _mask_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, float]]:

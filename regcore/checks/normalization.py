@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from regcore import functional as F
-from regcore.checks._core import CheckFailed, _first_mismatch, diagnose, run
+from regcore.checks._core import CheckFailed, run, verify
 
 _RTOL, _ATOL = 1e-7, 1e-9
 
@@ -58,23 +58,9 @@ def _verify(got: Any, expected: np.ndarray, mistakes: list[tuple[str, Any]], *,
     except (TypeError, ValueError):
         raise CheckFailed(f"{what} must be an array of numbers; got "
                           f"{type(got).__name__}") from None
-    e = np.asarray(expected, dtype=float)
-    if g.shape == e.shape and np.allclose(g, e, rtol=_RTOL, atol=_ATOL):
-        return
-    for sentence, candidate in mistakes:
-        if candidate is None:
-            continue
-        c = np.asarray(candidate, dtype=float)
-        if c.shape == g.shape and np.allclose(g, c, rtol=_RTOL, atol=_ATOL):
-            where = (_first_mismatch(g, e, _RTOL, _ATOL) if g.shape == e.shape
-                     else f"shape {g.shape} instead of {e.shape}")
-            raise CheckFailed(f"{what} is wrong; {where}. Hint: {sentence}")
-    if g.shape != e.shape:
-        raise CheckFailed(f"{what} has shape {g.shape}, expected {e.shape}. Hint: the "
-                          "statistics are reduced over one axis but the output keeps the "
-                          "input's shape; check the axis and use keepdims=True.")
-    raise CheckFailed(f"{what} is wrong; {_first_mismatch(g, e, _RTOL, _ATOL)}. "
-                      f"Hint: {diagnose(g, e, {'default': default})}")
+    verify(g, expected, what=what, default=default, mistakes=mistakes, rtol=_RTOL, atol=_ATOL,
+           shape_hint="the statistics are reduced over one axis but the output keeps the "
+                      "input's shape; check the axis and use keepdims=True.")
 
 
 def _normalise(x: np.ndarray, axis: int | None, eps: float, *, ddof: int = 0,

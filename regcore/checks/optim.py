@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, diagnose, run
+from regcore.checks._core import CheckFailed, diagnose, name_mistake, run
 from regcore.module import Parameter
 from regcore.optim import SGD, AdamW
 
@@ -57,11 +57,9 @@ def _first_mismatch(got: np.ndarray, expected: np.ndarray) -> str:
 def _match_variant(got: np.ndarray, variants: dict[str, np.ndarray],
                    expected: np.ndarray) -> str | None:
     """The hint of the first wrong variant that ``got`` equals (and ``expected`` does not)."""
-    for hint, value in variants.items():
-        if (value.shape == got.shape and np.allclose(got, value, rtol=_RTOL, atol=_ATOL)
-                and not np.allclose(value, expected, rtol=_RTOL, atol=_ATOL)):
-            return hint
-    return None
+    distinct = [(hint, value) for hint, value in variants.items()
+                if not np.allclose(value, expected, rtol=_RTOL, atol=_ATOL)]
+    return name_mistake(got, distinct, rtol=_RTOL, atol=_ATOL)
 
 
 def _as_array(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

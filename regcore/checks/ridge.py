@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, call, run
+from regcore.checks._core import CheckFailed, call, run, verify
 
 __all__ = ["check_ridge_closed_form", "check_map_lambda"]
 
@@ -42,18 +42,8 @@ def _verdict(got: np.ndarray, expected: np.ndarray, mistakes: list[tuple[str, An
                 "built from X.T @ X, not the n x n one built from X @ X.T (unless you also map "
                 "back with X.T).")
         raise CheckFailed(f"{what} has shape {got.shape}, expected {expected.shape}. Hint: {hint}")
-    if np.allclose(got, expected, rtol=_RTOL, atol=_ATOL):
-        return
-    if expected.ndim == 0:
-        where = f"expected {float(expected):.8g}, got {float(got):.8g}"
-    else:
-        bad = ~np.isclose(got, expected, rtol=_RTOL, atol=_ATOL)
-        i = int(np.argwhere(bad)[0][0])
-        where = f"first mismatch at index {i}: expected {expected[i]:.8g}, got {got[i]:.8g}"
-    for sentence, candidate in mistakes:
-        if candidate is not None and np.allclose(got, candidate, rtol=_RTOL, atol=_ATOL):
-            raise CheckFailed(f"{what} is wrong; {where}. Hint: {sentence}")
-    raise CheckFailed(f"{what} is wrong; {where}. Hint: {default}")
+    verify(got, expected, what=what, default=default, mistakes=mistakes, rtol=_RTOL, atol=_ATOL,
+           hints={"sign": default})
 
 
 def _ridge(X: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
