@@ -3,7 +3,7 @@
 #   make book        build the HTML book from the committed notebook outputs
 #   make test        the whole test suite (unit tests, nbval, book build)
 #   make test-fresh  every chapter in a minimal env without torch (as in Colab)
-#   make execute     re-execute every chapter notebook in place (NB=book/03_l1.ipynb for one)
+#   make execute     re-execute every chapter notebook in place, JOBS=2 at a time (NB=book/03_l1.ipynb for one)
 #   make assignments write student editions to _build/assignments/
 #   make bench       speed and memory of regcore vs PyTorch (prints a table)
 #   make clean       remove build products (keeps .venv)
@@ -58,7 +58,7 @@ test-fresh:
 	tools/fresh_env.sh
 
 execute: $(STAMP)
-	$(BIN)/python tools/execute.py $(NB)
+	$(BIN)/python tools/execute.py --jobs $(JOBS) $(NB)
 
 assignments: $(STAMP)
 	$(BIN)/python tools/assignments.py --out _build/assignments

@@ -12,7 +12,8 @@
 
 Every function that draws random numbers takes a keyword-only ``rng``
 (a :class:`numpy.random.Generator`); the same seed gives the same data.
-scikit-learn is imported only inside :func:`digits`.
+scikit-learn is never imported: :func:`digits` reads the data file that
+scikit-learn ships (see :func:`_digits_table`).
 """
 from __future__ import annotations
 
@@ -96,6 +97,37 @@ def _stratified_split(y: np.ndarray, sizes: list[int],
     return [rng.permutation(p) for p in parts]
 
 
+def _digits_table() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 digits as scikit-learn ships them: pixels ``(1797, 64)``, labels ``(1797,)``.
+
+    This reads scikit-learn's own data file, ``sklearn/datasets/data/digits.csv.gz``,
+    exactly as ``sklearn.datasets.load_digits`` does (``np.loadtxt`` on the
+    decompressed CSV, the label in the last column) but without importing
+    scikit-learn, whose import costs about two seconds per notebook.  The
+    file is located with :func:`importlib.util.find_spec`, which does not
+    import the package.  ``tests/test_data.py`` checks that the result equals
+    ``load_digits()``.  Should a future scikit-learn move the file, this falls
+    back to ``load_digits`` itself.
+    """
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise ImportError("regcore.data.digits needs scikit-learn, which ships the digits "
+                          "dataset: pip install scikit-learn")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    if path.is_file():
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",")
+        return table[:, :-1], table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits  # pragma: no cover - only if the file moved
+    bunch = load_digits()  # pragma: no cover
+    return (np.asarray(bunch.data, dtype=np.float64),  # pragma: no cover
+            np.asarray(bunch.target, dtype=np.int64))
+
+
 def digits(*, rng: np.random.Generator, val_fraction: float = 0.2,
            test_fraction: float = 0.2, n_train: int | None = None) -> Split:
     """scikit-learn's handwritten digits, scaled and split reproducibly.
@@ -142,14 +174,9 @@ def digits(*, rng: np.random.Generator, val_fraction: float = 0.2,
         raise ValueError(f"val_fraction + test_fraction must be < 1 so that training data "
                          f"remain; got {val_fraction} + {test_fraction} = "
                          f"{val_fraction + test_fraction}")
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # pragma: no cover - scikit-learn is in the test environment
-        raise ImportError("regcore.data.digits needs scikit-learn, which ships the digits "
-                          "dataset: pip install scikit-learn") from exc
-    bunch = load_digits()
-    X = np.asarray(bunch.data, dtype=np.float64) / 16.0
-    y = np.asarray(bunch.target, dtype=np.int64)
+    pixels, labels = _digits_table()
+    X = pixels / 16.0
+    y = labels.copy()
     n = len(y)
     n_val, n_test = round(val_fraction * n), round(test_fraction * n)
     for name, size, frac in (("val_fraction", n_val, val_fraction),

@@ -56,6 +56,26 @@ def test_digits_is_a_partition_of_sklearns_digits(original):
     assert repr(s) == "Split(train=1079, val=359, test=359, n_features=64, n_classes=10)"
 
 
+
+def test_digits_table_is_load_digits_row_for_row(original):
+    """regcore reads scikit-learn's data file itself: the same numbers, in the same order."""
+    from regcore.data import _digits_table
+    pixels, labels = _digits_table()
+    X0, y0 = original
+    assert pixels.dtype == np.float64 and labels.dtype == np.int64
+    assert np.array_equal(pixels, X0) and np.array_equal(labels, y0)
+
+
+def test_digits_does_not_import_sklearn():
+    """The point of reading the file directly: no scikit-learn import (about 2 s) per notebook."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np; from regcore.data import digits; "
+            "digits(rng=np.random.default_rng(0)); print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
 @pytest.mark.parametrize("val_fraction, test_fraction", [(0.2, 0.2), (0.1, 0.3), (0.05, 0.6)])
 def test_digits_is_stratified(original, val_fraction, test_fraction):
     _, y0 = original

@@ -30,7 +30,7 @@ for path in sys.argv[1:]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=300, kernel_name="python3",
+        NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(pathlib.Path(path).parent)}}).execute()
         skipped = sum("skipping the comparison with torch" in o.get("text", "")
                       for c in nb.cells if c.cell_type == "code" for o in c.outputs)
