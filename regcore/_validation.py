@@ -64,22 +64,71 @@ def check_choice(name: str, value: Any, choices: tuple) -> Any:
     return value
 
 
+#: The floating-point dtypes regcore computes in (``Module.to`` accepts these).
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """Whether every entry of the float array ``arr`` is finite (no NaN, no inf).
+
+    Fast path: the dot product ``v . v`` of the flattened array is finite
+    exactly when every entry is, unless it overflows (entries beyond about
+    1e154, or 1e19 in float32).  One BLAS call reads the array once, without
+    the temporary boolean array of ``np.isfinite``; only a non-finite result
+    leads to the entry-by-entry test.
+    """
+    v = arr.ravel()
+    with np.errstate(over="ignore"):  # an overflow is handled below, silently
+        return math.isfinite(np.dot(v, v)) or bool(np.isfinite(arr).all())
+
+
 def check_array(name: str, x: Any, *, ndim: int | tuple[int, ...] | None = None,
-                finite: bool = True, dtype: Any = np.float64) -> np.ndarray:
+                finite: bool = True, dtype: Any = "float") -> np.ndarray:
     """Convert ``x`` to an ndarray, checking its number of dimensions and finiteness.
 
-    ``dtype=None`` keeps the input's dtype (used for integer targets).
+    ``dtype="float"`` (the default) keeps float32 and float64 arrays as they
+    are (no copy) and converts anything else to float64, the default dtype;
+    ``dtype=None`` keeps the input's dtype (used for integer targets); any
+    other value is passed to ``np.asarray``.
     """
-    arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    if isinstance(dtype, str) and dtype == "float":
+        arr = np.asarray(x)
+        if arr.dtype not in FLOAT_DTYPES:
+            arr = arr.astype(np.float64)
+    else:
+        arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
     if ndim is not None:
         dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in dims:
             want = " or ".join(f"{d}-D" for d in dims)
             raise ValueError(f"{name} must be a {want} array; got shape {arr.shape}")
-    if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    if finite and arr.dtype.kind == "f" and not _all_finite(arr):
         raise ValueError(f"{name} must contain only finite numbers; got NaN or inf "
                          f"in an array of shape {arr.shape}")
     return arr
+
+
+def check_dtype(name: str, dtype: Any) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype after checking it is float32 or float64.
+
+    Accepts anything ``np.dtype`` understands (``np.float32``, ``"float32"``,
+    ``np.dtype("float64")``).
+    """
+    try:
+        dt = None if dtype is None else np.dtype(dtype)  # np.dtype(None) would be float64
+    except TypeError:
+        dt = None
+    if dt is None or dt not in FLOAT_DTYPES or isinstance(dtype, bool):
+        raise ValueError(f"{name} must be float32 or float64 (np.float32, np.float64 "
+                         f"or their names); got {_fmt(dtype)}")
+    return dt
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Check that ``value`` is a bool (``True`` or ``False``)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a bool (True or False); got {_fmt(value)}")
+    return bool(value)
 
 
 def check_features(name: str, x: np.ndarray, expected: int) -> None:

@@ -8,6 +8,12 @@ The modules in :mod:`regcore.layers` and :mod:`regcore.normalization` are thin
 wrappers around these functions: each derivative is written exactly once.
 
 Training versus evaluation is always an explicit argument, never inferred.
+
+Arrays keep their floating-point dtype: float32 inputs give float32 outputs
+and gradients, float64 (the default, and what any other input is converted
+to) gives float64.  A few lines write into freshly allocated arrays in place
+(``out=``, ``+=``): that is only to spare a temporary array on the hot path of
+training, and each says so in a comment.
 """
 from __future__ import annotations
 
@@ -25,7 +31,8 @@ __all__ = ["linear_forward", "linear_backward", "relu_forward", "relu_backward",
 
 # --------------------------------------------------------------------- helpers
 def _checked(name: str, x: Any, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """``x`` as a float64 array (no copy if it already is one), finite, of rank ``ndim``."""
+    """``x`` as a float32 or float64 array (else converted to float64; no copy if it
+    already is one), finite, of rank ``ndim``."""
     return check_array(name, x, ndim=ndim)
 
 
@@ -79,7 +86,8 @@ def linear_forward(x: Any, W: Any, b: Any | None) -> tuple[np.ndarray, tuple]:
     return out, (x, W, b is not None)
 
 
-def linear_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def linear_backward(dout: Any, cache: tuple, *, need_dx: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`linear_forward`.
 
     Parameters
@@ -88,11 +96,15 @@ def linear_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
         Upstream gradient of the loss with respect to ``out``.
     cache : tuple
         From :func:`linear_forward`.
+    need_dx : bool, default True
+        ``False`` skips ``dx`` (returned as ``None``): the first layer of a
+        network never needs the gradient with respect to the data, and its
+        ``dout @ W`` is as costly as ``dW``.
 
     Returns
     -------
-    dx : ndarray, shape (N, in)
-        ``dout @ W``.
+    dx : ndarray of shape (N, in), or None
+        ``dout @ W``; ``None`` when ``need_dx=False``.
     dW : ndarray, shape (out, in)
         ``dout.T @ x``.
     db : ndarray of shape (out,), or None
@@ -100,7 +112,8 @@ def linear_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
     """
     x, W, has_bias = cache
     dout = _check_dout(dout, (x.shape[0], W.shape[0]))
-    return dout @ W, dout.T @ x, (dout.sum(axis=0) if has_bias else None)
+    dx = dout @ W if need_dx else None
+    return dx, dout.T @ x, (dout.sum(axis=0) if has_bias else None)
 
 
 # ----------------------------------------------------------------- activations
@@ -178,7 +191,9 @@ def dropout_forward(x: Any, p: float, rng: np.random.Generator | None,
     In training each entry is kept independently with probability ``1 - p``
     (mask ``m ~ Bernoulli(1 - p)``) and kept entries are scaled by
     ``1 / (1 - p)`` so that ``E[out] = x``; ``p = 1`` gives zeros.  With
-    ``train=False`` (or ``p = 0``) the layer is the identity.
+    ``train=False`` (or ``p = 0``) the layer is the identity.  The uniform
+    draws behind the mask are in ``x``'s dtype, so a float32 input consumes
+    the generator differently from a float64 one.
 
     Parameters
     ----------
@@ -203,10 +218,10 @@ def dropout_forward(x: Any, p: float, rng: np.random.Generator | None,
     if not train or p == 0.0:
         return x, (None, x.shape)
     if p == 1.0:
-        mask = np.zeros(x.shape)
+        mask = np.zeros(x.shape, dtype=x.dtype)
     else:
-        mask = check_rng("rng", rng).random(x.shape)
-        np.greater_equal(mask, p, out=mask)  # 1.0 with probability 1 - p, else 0.0
+        mask = check_rng("rng", rng).random(x.shape, dtype=x.dtype)
+        np.greater_equal(mask, p, out=mask)  # in place: 1.0 with probability 1 - p, else 0.0
         mask *= 1.0 / (1.0 - p)
     return x * mask, (mask, x.shape)
 
@@ -289,7 +304,7 @@ def batch_norm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, *,
                              f"single samples)")
         mean = x.mean(axis=0)
         xc = x - mean
-        var = np.mean(xc * xc, axis=0)
+        var = np.einsum("ij,ij->j", xc, xc) / n  # mean of xc**2 over the batch, no (N, C) temporary
     else:
         mean, var = _checked("mean", mean), _checked("var", var)
         _check_shape("mean", mean, (c,))
@@ -298,12 +313,15 @@ def batch_norm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, *,
             raise ValueError(f"var must be non-negative; got minimum {var.min()!r}")
         xc = x - mean
     inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = xc * inv_std
-    return xhat * gamma + beta, BatchNormCache(xhat, gamma, inv_std, mean, var, batch_stats)
+    xhat = xc
+    xhat *= inv_std            # in place: xc is not needed any more
+    out = xhat * gamma
+    out += beta                # in place: spares a temporary
+    return out, BatchNormCache(xhat, gamma, inv_std, mean, var, batch_stats)
 
 
-def batch_norm_backward(dout: Any, cache: BatchNormCache
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def batch_norm_backward(dout: Any, cache: BatchNormCache, *, need_dx: bool = True
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of :func:`batch_norm_forward`.
 
     With batch statistics, in the compact form (``s = sqrt(var + eps)``,
@@ -311,27 +329,38 @@ def batch_norm_backward(dout: Any, cache: BatchNormCache
 
         dx = gamma / (N * s) * (N * dy - sum(dy) - xhat * sum(dy * xhat))
 
-    With fixed statistics the map is affine and ``dx = dy * gamma / s``.
+    computed as ``gamma / s * (dy - sum(dy) / N - xhat * sum(dy * xhat) / N)``
+    (PyTorch's order of operations), where ``sum(dy) = dbeta`` and
+    ``sum(dy * xhat) = dgamma``.  With fixed statistics the map is affine and
+    ``dx = dy * gamma / s``.
 
     Parameters
     ----------
     dout : array_like, shape (N, C)
     cache : BatchNormCache
         From :func:`batch_norm_forward`.
+    need_dx : bool, default True
+        ``False`` skips ``dx`` (returned as ``None``).
 
     Returns
     -------
-    dx : ndarray, shape (N, C)
+    dx : ndarray of shape (N, C), or None
     dgamma : ndarray, shape (C,)
     dbeta : ndarray, shape (C,)
     """
     xhat, gamma, inv_std = cache.xhat, cache.gamma, cache.inv_std
     dy = _check_dout(dout, xhat.shape)
     dbeta = dy.sum(axis=0)
-    dgamma = np.sum(dy * xhat, axis=0)
+    dgamma = np.einsum("ij,ij->j", dy, xhat)  # sum(dy * xhat) over the batch, no temporary
+    if not need_dx:
+        return None, dgamma, dbeta
     if cache.batch_stats:
         n = dy.shape[0]
-        dx = (gamma * inv_std / n) * (n * dy - dbeta - xhat * dgamma)
+        # in place on one (N, C) array: dx = dy - xhat * dgamma / n - dbeta / n, times gamma / s
+        dx = xhat * (dgamma / n)
+        np.subtract(dy, dx, out=dx)
+        dx -= dbeta / n
+        dx *= gamma * inv_std
     else:
         dx = dy * (gamma * inv_std)
     return dx, dgamma, dbeta
@@ -366,38 +395,52 @@ def layer_norm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5
     _check_affine(x, gamma, beta)
     eps = check_real("eps", eps, low=0.0, low_inclusive=False)
     xc = x - x.mean(axis=-1, keepdims=True)
-    inv_std = 1.0 / np.sqrt(np.mean(xc * xc, axis=-1, keepdims=True) + eps)
-    xhat = xc * inv_std
-    return xhat * gamma + beta, (xhat, gamma, inv_std)
+    var = np.einsum("...j,...j->...", xc, xc)[..., None] / x.shape[-1]  # no temporary xc**2
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = xc
+    xhat *= inv_std            # in place: xc is not needed any more
+    out = xhat * gamma
+    out += beta                # in place: spares a temporary
+    return out, (xhat, gamma, inv_std)
 
 
-def layer_norm_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def layer_norm_backward(dout: Any, cache: tuple, *, need_dx: bool = True
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of :func:`layer_norm_forward`.
 
     The batch-norm formula transposed to the feature axis: with
     ``g = dout * gamma`` and sums over the last dimension,
-    ``dx = (g * D - sum(g) - xhat * sum(g * xhat)) / (D * s)``.
+    ``dx = (g * D - sum(g) - xhat * sum(g * xhat)) / (D * s)``, computed as
+    ``(g - sum(g) / D - xhat * sum(g * xhat) / D) / s``.
 
     Parameters
     ----------
     dout : array_like, shape (..., D)
     cache : tuple
         From :func:`layer_norm_forward`.
+    need_dx : bool, default True
+        ``False`` skips ``dx`` (returned as ``None``).
 
     Returns
     -------
-    dx : ndarray, shape (..., D)
+    dx : ndarray of shape (..., D), or None
     dgamma : ndarray, shape (D,)
     dbeta : ndarray, shape (D,)
     """
     xhat, gamma, inv_std = cache
     dy = _check_dout(dout, xhat.shape)
     d = xhat.shape[-1]
-    dgamma = np.sum((dy * xhat).reshape(-1, d), axis=0)
-    dbeta = dy.reshape(-1, d).sum(axis=0)
+    rows_dy, rows_xhat = dy.reshape(-1, d), xhat.reshape(-1, d)
+    dgamma = np.einsum("ij,ij->j", rows_dy, rows_xhat)  # sum(dy * xhat) over samples
+    dbeta = rows_dy.sum(axis=0)
+    if not need_dx:
+        return None, dgamma, dbeta
     g = dy * gamma
-    dx = (inv_std / d) * (d * g - g.sum(axis=-1, keepdims=True)
-                          - xhat * np.sum(g * xhat, axis=-1, keepdims=True))
+    # in place on one array: dx = g - xhat * sum(g * xhat) / D - sum(g) / D, times 1 / s
+    dx = xhat * (np.einsum("...j,...j->...", g, xhat)[..., None] / d)
+    np.subtract(g, dx, out=dx)
+    dx -= g.sum(axis=-1, keepdims=True) / d
+    dx *= inv_std
     return dx, dgamma, dbeta
 
 

@@ -1,9 +1,10 @@
-"""Convert networks between :mod:`regcore` and ``torch.nn`` (float64).
+"""Convert networks between :mod:`regcore` and ``torch.nn`` (float64 by default).
 
 ``to_torch(model)`` builds the same network from ``torch.nn`` modules with
-identical weights, batch-norm buffers and train/eval modes, so any result of
-:mod:`regcore` can be checked against PyTorch's autograd; ``from_torch``
-goes the other way.  PyTorch is imported only inside these functions, so
+identical weights, batch-norm buffers and train/eval modes, in the model's
+dtype (float64 unless converted with ``model.to(np.float32)``), so any result
+of :mod:`regcore` can be checked against PyTorch's autograd; ``from_torch``
+goes the other way, in float64.  PyTorch is imported only inside these functions, so
 ``import regcore`` never imports it.
 
 Supported modules: ``Sequential``, ``Linear``, ``ReLU``, ``Tanh``,
@@ -35,7 +36,7 @@ def _import_torch() -> Any:
 
 
 def to_torch(model: Module) -> Any:
-    """The same network as ``torch.nn`` modules in float64.
+    """The same network as ``torch.nn`` modules, in the model's dtype.
 
     Parameters
     ----------
@@ -45,20 +46,25 @@ def to_torch(model: Module) -> Any:
     Returns
     -------
     torch.nn.Module
-        With copies of every parameter and buffer, in the same train/eval mode.
+        With copies of every parameter and buffer, in the same train/eval mode
+        and the dtype of the model's parameters: float64 (the default) or
+        float32 after ``model.to(np.float32)``.
     """
     torch = _import_torch()
     nn = torch.nn
-    f64 = torch.float64
+    if not isinstance(model, Module):
+        raise ValueError(f"model must be a regcore Module; got {type(model).__name__}")
+    params = model.parameters()
+    dtype = torch.float32 if params and params[0].data.dtype == np.float32 else torch.float64
 
     def t(a: Any) -> Any:
-        return torch.tensor(np.asarray(a), dtype=f64)
+        return torch.tensor(np.asarray(a), dtype=dtype)
 
     def convert(m: Module, where: str) -> Any:
         if isinstance(m, Sequential):
             out = nn.Sequential(*(convert(c, f"{where}[{i}]") for i, c in enumerate(m)))
         elif isinstance(m, Linear):
-            out = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=f64)
+            out = nn.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
         elif isinstance(m, ReLU):
             out = nn.ReLU()
         elif isinstance(m, Tanh):
@@ -66,9 +72,9 @@ def to_torch(model: Module) -> Any:
         elif isinstance(m, Dropout):
             out = nn.Dropout(m.p)
         elif isinstance(m, BatchNorm1d):
-            out = nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, dtype=f64)
+            out = nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, dtype=dtype)
         elif isinstance(m, LayerNorm):
-            out = nn.LayerNorm(m.normalized_shape, eps=m.eps, dtype=f64)
+            out = nn.LayerNorm(m.normalized_shape, eps=m.eps, dtype=dtype)
         else:
             raise ValueError(f"{where} is a {type(m).__name__}, which to_torch cannot "
                              f"convert; supported: Sequential, Linear, ReLU, Tanh, "
@@ -81,8 +87,6 @@ def to_torch(model: Module) -> Any:
                     getattr(out, name).copy_(torch.as_tensor(np.asarray(b)))
         return out.train(m.training)
 
-    if not isinstance(model, Module):
-        raise ValueError(f"model must be a regcore Module; got {type(model).__name__}")
     return convert(model, "model")
 
 

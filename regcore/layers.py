@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from ._validation import check_int, check_real, check_rng
+from ._validation import check_bool, check_int, check_real, check_rng
 from .module import Module, Parameter, _accumulate
 
 __all__ = ["Linear", "ReLU", "Tanh", "Dropout"]
@@ -65,8 +65,9 @@ class Linear(Module):
             x, self.weight.data, None if self.bias is None else self.bias.data)
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        dx, dW, db = F.linear_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        dx, dW, db = F.linear_backward(grad_out, self._require_cache(),
+                                       need_dx=check_bool("needs_input_grad", needs_input_grad))
         _accumulate(self.weight, dW)
         if self.bias is not None:
             _accumulate(self.bias, db)
@@ -84,8 +85,11 @@ class ReLU(Module):
         out, self._cache = F.relu_forward(x)
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        return F.relu_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        cache = self._require_cache()
+        if not check_bool("needs_input_grad", needs_input_grad):
+            return None                  # no parameters: nothing to compute
+        return F.relu_backward(grad_out, cache)
 
     def __repr__(self) -> str:
         return "ReLU()"
@@ -98,8 +102,11 @@ class Tanh(Module):
         out, self._cache = F.tanh_forward(x)
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        return F.tanh_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        cache = self._require_cache()
+        if not check_bool("needs_input_grad", needs_input_grad):
+            return None                  # no parameters: nothing to compute
+        return F.tanh_backward(grad_out, cache)
 
     def __repr__(self) -> str:
         return "Tanh()"
@@ -130,8 +137,11 @@ class Dropout(Module):
         out, self._cache = F.dropout_forward(x, self.p, self.rng, train=self.training)
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        return F.dropout_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        cache = self._require_cache()
+        if not check_bool("needs_input_grad", needs_input_grad):
+            return None                  # no parameters: nothing to compute
+        return F.dropout_backward(grad_out, cache)
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

@@ -8,20 +8,25 @@ or a sub-module to an attribute registers it, so ``named_parameters`` and
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Iterator
 
 import numpy as np
+
+from ._validation import FLOAT_DTYPES, check_bool, check_dtype
 
 __all__ = ["Parameter", "Module", "Sequential"]
 
 
 class Parameter:
-    """A trainable array: ``.data`` (float64 ndarray) and its gradient ``.grad``.
+    """A trainable array: ``.data`` (float ndarray) and its gradient ``.grad``.
 
     Parameters
     ----------
     data : array_like
-        Initial value; copied and converted to float64.
+        Initial value; copied.  A float32 array stays float32 (as in PyTorch);
+        anything else is converted to float64, the default dtype.
 
     Attributes
     ----------
@@ -31,7 +36,8 @@ class Parameter:
     """
 
     def __init__(self, data: Any) -> None:
-        self.data = np.array(data, dtype=np.float64)
+        data = np.array(data)  # a copy
+        self.data = data if data.dtype in FLOAT_DTYPES else data.astype(np.float64)
         self.grad: np.ndarray | None = None
 
     @property
@@ -41,6 +47,27 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape})"
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_needs_input_grad(cls: type) -> bool:
+    """Whether ``cls.backward`` accepts ``needs_input_grad`` (a custom module may not)."""
+    return "needs_input_grad" in inspect.signature(cls.backward).parameters
+
+
+def _backward(module: "Module", grad_out: Any, needs_input_grad: bool = True) -> Any:
+    """``module.backward(grad_out, needs_input_grad=...)``, also for modules without the keyword.
+
+    A custom module written as ``def backward(self, grad_out)`` is called
+    without the keyword, and its input gradient is then discarded when it is
+    not needed.
+    """
+    if needs_input_grad:
+        return module.backward(grad_out)
+    if _takes_needs_input_grad(type(module)):
+        return module.backward(grad_out, needs_input_grad=False)
+    module.backward(grad_out)
+    return None
 
 
 def _accumulate(param: Parameter, grad: np.ndarray) -> None:
@@ -63,6 +90,12 @@ class Module:
     input of the latest ``forward`` and *accumulates* (``+=``) the parameter
     gradients, as ``loss.backward()`` does in PyTorch.  Calling ``backward``
     twice after one ``forward`` therefore adds the gradients twice.
+
+    Every regcore module's ``backward`` also takes ``needs_input_grad=False``,
+    which skips the input gradient and returns ``None``: the first layer of a
+    network never needs the gradient with respect to the data, and PyTorch
+    skips it too (the data does not ``require_grad``).  :func:`regcore.fit`
+    uses it; a module written without the keyword still works everywhere.
     """
 
     training: bool
@@ -93,8 +126,13 @@ class Module:
         """Compute the output for the input ``x`` (implemented by subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """Return the gradient w.r.t. the input; add parameter gradients into ``.grad``."""
+    def backward(self, grad_out: np.ndarray, *,
+                 needs_input_grad: bool = True) -> np.ndarray | None:
+        """Return the gradient w.r.t. the input; add parameter gradients into ``.grad``.
+
+        With ``needs_input_grad=False`` only the parameter gradients are
+        computed and ``None`` is returned.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: Any) -> np.ndarray:
@@ -119,6 +157,42 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode, i.e. ``train(False)``; returns self."""
         return self.train(False)
+
+    # -- dtype ------------------------------------------------------------
+    def to(self, dtype: Any) -> "Module":
+        """Convert every parameter and floating-point buffer to ``dtype``; return self.
+
+        As ``module.to(torch.float32)``: the :class:`Parameter` objects stay
+        the same (only their ``.data`` and ``.grad`` are replaced by converted
+        copies), so build optimizers *after* converting, or their state keeps
+        the old dtype.  Integer buffers (``num_batches_tracked``) are kept and
+        the cache of the latest forward pass is dropped.  Inputs are not
+        converted: feed the model arrays of its dtype (e.g. ``X.astype(np.float32)``).
+
+        Parameters
+        ----------
+        dtype : float32 or float64
+            ``np.float32``, ``np.float64`` or their names.
+        """
+        dtype = check_dtype("dtype", dtype)
+        for _, mod in self.named_modules():
+            for p in mod._parameters.values():
+                p.data = p.data.astype(dtype, copy=False)
+                if p.grad is not None:
+                    p.grad = np.asarray(p.grad).astype(dtype, copy=False)
+            for name, b in mod._buffers.items():
+                if isinstance(b, np.ndarray) and b.dtype.kind == "f":
+                    setattr(mod, name, b.astype(dtype, copy=False))
+            object.__setattr__(mod, "_cache", None)
+        return self
+
+    def float(self) -> "Module":
+        """``to(np.float32)``, as ``torch.nn.Module.float``; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """``to(np.float64)``, as ``torch.nn.Module.double``; returns self."""
+        return self.to(np.float64)
 
     # -- parameters and state ---------------------------------------------
     def named_modules(self, prefix: str = "") -> list[tuple[str, "Module"]]:
@@ -206,7 +280,8 @@ class Sequential(Module):
 
     Indexable (an int gives a module, a slice a new ``Sequential`` sharing the
     modules), has ``len`` and iterates over its modules, like ``torch.nn.Sequential``.
-    ``backward`` runs the children's ``backward`` in reverse order.
+    ``backward`` runs the children's ``backward`` in reverse order; with
+    ``needs_input_grad=False`` the first child skips its input gradient.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -223,10 +298,13 @@ class Sequential(Module):
             x = m.forward(x)
         return x
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        for m in reversed(self._layers):
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        needs_input_grad = check_bool("needs_input_grad", needs_input_grad)
+        if not self._layers:
+            return grad_out if needs_input_grad else None
+        for m in reversed(self._layers[1:]):
             grad_out = m.backward(grad_out)
-        return grad_out
+        return _backward(self._layers[0], grad_out, needs_input_grad)
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):

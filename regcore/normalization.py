@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from ._validation import check_int, check_real
+from ._validation import check_bool, check_int, check_real
 from .module import Module, Parameter, _accumulate
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -74,8 +74,9 @@ class BatchNorm1d(Module):
         self._cache = cache
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        dx, dgamma, dbeta = F.batch_norm_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        need_dx = check_bool("needs_input_grad", needs_input_grad)
+        dx, dgamma, dbeta = F.batch_norm_backward(grad_out, self._require_cache(), need_dx=need_dx)
         _accumulate(self.weight, dgamma)
         _accumulate(self.bias, dbeta)
         return dx
@@ -124,8 +125,9 @@ class LayerNorm(Module):
         out, self._cache = F.layer_norm_forward(x, self.weight.data, self.bias.data, self.eps)
         return out
 
-    def backward(self, grad_out: Any) -> np.ndarray:
-        dx, dgamma, dbeta = F.layer_norm_backward(grad_out, self._require_cache())
+    def backward(self, grad_out: Any, *, needs_input_grad: bool = True) -> np.ndarray | None:
+        need_dx = check_bool("needs_input_grad", needs_input_grad)
+        dx, dgamma, dbeta = F.layer_norm_backward(grad_out, self._require_cache(), need_dx=need_dx)
         _accumulate(self.weight, dgamma)
         _accumulate(self.bias, dbeta)
         return dx

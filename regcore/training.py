@@ -19,7 +19,7 @@ from . import functional as F
 from ._validation import check_array, check_choice, check_int, check_rng
 from .early_stopping import EarlyStopping
 from .layers import Linear
-from .module import Module, Parameter
+from .module import Module, Parameter, _backward
 from .penalties import L1, L2
 
 __all__ = ["History", "fit", "linear_weights"]
@@ -134,10 +134,11 @@ def fit(model: Module, optimizer: Any, X: Any, y: Any, *, loss: str = "cross_ent
 
     Every epoch visits the training set in the order ``rng.permutation(len(X))``,
     in batches of ``batch_size`` (the last one may be smaller).  For each batch:
-    ``model.train()``, ``model.zero_grad()``, forward, data loss, ``backward``,
-    then the gradient of ``penalty`` on the :func:`linear_weights`, then
-    ``optimizer.step()``, then the proximal step of ``prox`` with step size
-    ``optimizer.lr``.  After each epoch the model is evaluated in evaluation
+    ``model.train()``, ``model.zero_grad()``, forward, data loss, ``backward``
+    (with ``needs_input_grad=False``: the gradient with respect to ``X`` is
+    never used), then the gradient of ``penalty`` on the :func:`linear_weights`,
+    then ``optimizer.step()``, then the proximal step of ``prox`` with step
+    size ``optimizer.lr``.  After each epoch the model is evaluated in evaluation
     mode on the full training and validation sets.
 
     Parameters
@@ -267,7 +268,7 @@ def fit(model: Module, optimizer: Any, X: Any, y: Any, *, loss: str = "cross_ent
             value, dout = loss_fn(out, y[idx])
             if not math.isfinite(value):
                 raise blew_up(f"the loss is {value}", epoch, batch)
-            model.backward(dout)
+            _backward(model, dout, needs_input_grad=False)  # the data's gradient is not needed
             if penalty is not None:
                 penalty.backward(weights)
             optimizer.step()

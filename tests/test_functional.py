@@ -276,3 +276,59 @@ def test_loss_bad_targets():
         F.mse(logits, np.zeros(4))
     with pytest.raises(ValueError, match="pred must have at least one element"):
         F.mse(np.zeros(0), np.zeros(0))
+
+
+# ------------------------------------------------- need_dx=False and dtypes
+def test_backward_functions_can_skip_dx():
+    x, W, b = rand(0, 5, 4), rand(1, 3, 4), rand(2, 3)
+    out, cache = F.linear_forward(x, W, b)
+    dout = rand(3, *out.shape)
+    dx, dW, db = F.linear_backward(dout, cache)
+    assert F.linear_backward(dout, cache, need_dx=False)[0] is None
+    np.testing.assert_array_equal(F.linear_backward(dout, cache, need_dx=False)[1], dW)
+    g, be = rand(4, 4), rand(5, 4)
+    for fwd, bwd in [(F.batch_norm_forward, F.batch_norm_backward),
+                     (F.layer_norm_forward, F.layer_norm_backward)]:
+        out, cache = fwd(x, g, be)
+        full, part = bwd(dout[:, :1] * x, cache), bwd(dout[:, :1] * x, cache, need_dx=False)
+        assert part[0] is None and full[0].shape == x.shape
+        np.testing.assert_array_equal(part[1], full[1])
+        np.testing.assert_array_equal(part[2], full[2])
+
+
+def test_float32_in_float32_out_and_other_inputs_become_float64():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    W, b = rng.standard_normal((3, 4)).astype(np.float32), np.zeros(3, np.float32)
+    g, be = np.ones(4, np.float32), np.zeros(4, np.float32)
+    results = [F.linear_forward(x, W, b), F.relu_forward(x), F.tanh_forward(x),
+               F.dropout_forward(x, 0.5, rng), F.batch_norm_forward(x, g, be),
+               F.layer_norm_forward(x, g, be)]
+    backs = [F.linear_backward, F.relu_backward, F.tanh_backward, F.dropout_backward,
+             F.batch_norm_backward, F.layer_norm_backward]
+    for (out, cache), back in zip(results, backs):
+        assert out.dtype == np.float32
+        grads = back(np.ones_like(out), cache)
+        for grad in grads if isinstance(grads, tuple) else (grads,):
+            assert grad is None or grad.dtype == np.float32
+    assert F.cross_entropy(x, np.arange(6) % 4)[1].dtype == np.float32
+    assert F.mse(x, x + 1)[1].dtype == np.float32
+    # integers and lists are converted to the default float64
+    assert F.relu_forward([[1, -2]])[0].dtype == np.float64
+    assert F.linear_forward(np.ones((2, 4), dtype=int), W.astype(np.float64), None)[0].dtype \
+        == np.float64
+
+
+def test_finiteness_check_survives_overflowing_values():
+    # |x| ~ 1e200 overflows the fast check's dot product to inf: the entry-by-entry test
+    # must then accept the finite array and still reject NaN and inf
+    x = np.full((2, 3), 1e200)
+    assert np.all(F.relu_forward(x)[0] == 1e200)
+    for bad in (np.nan, np.inf, -np.inf):
+        x[1, 2] = bad
+        with pytest.raises(ValueError, match="x must contain only finite numbers"):
+            F.relu_forward(x)
+    big32 = np.full(4, 1e30, dtype=np.float32)  # overflows a float32 dot product
+    assert F.relu_forward(big32)[0].dtype == np.float32
+    with pytest.raises(ValueError, match="x must contain only finite numbers"):
+        F.relu_forward(np.array([[1.0, 2.0]])[:, ::-1] * np.array([np.nan, 1.0]))

@@ -149,3 +149,50 @@ def test_layer_argument_errors():
     with pytest.raises(ValueError, match="x must contain only finite numbers"):
         ReLU()(np.array([np.inf]))
     assert repr(layer) == "Linear(in_features=3, out_features=2, bias=True)"
+
+
+# ------------------------------------------------ needs_input_grad=False
+@pytest.mark.parametrize("make", [lambda: Linear(3, 2, rng=np.random.default_rng(0)),
+                                  lambda: Linear(3, 2, bias=False, rng=np.random.default_rng(0)),
+                                  ReLU, Tanh, lambda: Dropout(0.5, rng=np.random.default_rng(0))])
+def test_backward_without_input_grad_returns_none_and_same_parameter_grads(make):
+    full, skip = make(), make()
+    x = rand(0, 4, 3)
+    out = full(x)
+    np.testing.assert_array_equal(skip(x), out)  # same weights, same dropout mask
+    dout = rand(1, *out.shape)
+    dx = full.backward(dout)
+    assert dx.shape == x.shape
+    assert skip.backward(dout, needs_input_grad=False) is None
+    for p, q in zip(full.parameters(), skip.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
+
+
+@pytest.mark.parametrize("m", [Linear(3, 2, rng=np.random.default_rng(0)), ReLU()])
+def test_needs_input_grad_is_checked_and_cache_still_required(m):
+    with pytest.raises(RuntimeError, match="forward must run first"):
+        m.backward(np.ones((1, 2)), needs_input_grad=False)
+    m(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="needs_input_grad must be a bool .*; got 'no'"):
+        m.backward(np.ones((1, 2 if isinstance(m, Linear) else 3)), needs_input_grad="no")
+
+
+# ----------------------------------------------------------------- float32
+@pytest.mark.parametrize("make", [lambda: Linear(3, 2, rng=np.random.default_rng(0)), ReLU,
+                                  Tanh, lambda: Dropout(0.5, rng=np.random.default_rng(0))])
+def test_layers_keep_float32(make):
+    m = make().to(np.float32)
+    x = rand(0, 4, 3).astype(np.float32)
+    out = m(x)
+    assert out.dtype == np.float32
+    assert m.backward(np.ones_like(out)).dtype == np.float32
+    assert all(p.data.dtype == p.grad.dtype == np.float32 for p in m.parameters())
+
+
+def test_dropout_float32_mask_and_p1():
+    x = np.ones((50, 40), dtype=np.float32)
+    out = Dropout(0.25, rng=np.random.default_rng(0))(x)
+    assert out.dtype == np.float32
+    assert set(np.unique(out)) == {np.float32(0.0), np.float32(1 / 0.75)}
+    assert abs(np.mean(out == 0) - 0.25) < 0.03
+    assert Dropout(1.0)(x).dtype == np.float32

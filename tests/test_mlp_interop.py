@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _helpers import FAST, assert_close, rand, tt
-from regcore import MLP, BatchNorm1d, Dropout, LayerNorm, Linear, Module, ReLU, Sequential
+from regcore import (MLP, SGD, BatchNorm1d, Dropout, LayerNorm, Linear, Module, ReLU,
+                     Sequential)
 from regcore import functional as F
 from regcore.interop import from_torch, to_torch
 
@@ -166,3 +167,48 @@ def test_import_regcore_does_not_import_torch():
     code = ("import sys, regcore, regcore.functional, regcore.mlp, regcore.gradcheck, "
             "regcore.interop; regcore.MLP([2, 3]); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------- float32
+@pytest.mark.parametrize("norm, dropout", [(None, 0.0), ("batch", 0.0), ("layer", 0.0),
+                                           (None, 0.5)])
+def test_float32_training_step_matches_torch_float32(norm, dropout):
+    rng = np.random.default_rng(0)
+    model = MLP([12, 32, 16, 4], norm=norm, dropout=dropout, rng=rng).to(np.float32)
+    if dropout:
+        model.eval()  # the two libraries draw different masks: compare the deterministic map
+    twin = to_torch(model)
+    assert all(p.dtype == torch.float32 for p in twin.parameters())
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    x = rng.standard_normal((16, 12)).astype(np.float32)
+    y = rng.integers(0, 4, 16)
+    for _ in range(3):
+        opt.zero_grad()
+        logits = model(x)
+        loss, dlogits = F.cross_entropy(logits, y)
+        dx = model.backward(dlogits)
+        opt.step()
+        topt.zero_grad()
+        xt = torch.tensor(x, requires_grad=True)
+        tloss = TF.cross_entropy(twin(xt), torch.from_numpy(y))
+        tloss.backward()
+        topt.step()
+        assert logits.dtype == dlogits.dtype == dx.dtype == np.float32
+        np.testing.assert_allclose(loss, tloss.item(), rtol=1e-5)
+        np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+        for (name, p), tp in zip(model.named_parameters(), twin.parameters()):
+            assert p.data.dtype == p.grad.dtype == np.float32, name
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+    for name, b in model.named_buffers():
+        assert np.asarray(b).dtype == (np.int64 if "num_batches" in name else np.float32)
+
+
+def test_to_torch_follows_the_model_dtype_and_from_torch_gives_float64():
+    model = MLP([3, 4, 2], norm="batch", rng=np.random.default_rng(0))
+    assert to_torch(model)[0].weight.dtype == torch.float64
+    assert to_torch(model.float())[1].running_var.dtype == torch.float32
+    back = from_torch(to_torch(model))
+    assert back[0].weight.data.dtype == np.float64
+    np.testing.assert_array_equal(back[0].weight.data, model[0].weight.data)

@@ -160,3 +160,79 @@ def test_custom_module_registers_attributes_like_torch():
         m.backward(np.ones((1, 2)))
     with pytest.raises(NotImplementedError, match="Module does not implement forward"):
         Module()(np.ones(2))
+
+
+# ------------------------------------------------ needs_input_grad=False
+class _Scale(Module):
+    """A custom module written without the needs_input_grad keyword."""
+
+    def __init__(self):
+        super().__init__()
+        self.s = Parameter(np.full(3, 2.0))
+
+    def forward(self, x):
+        self._cache = x
+        return x * self.s.data
+
+    def backward(self, grad_out):
+        self.s.grad = (grad_out * self._cache).sum(axis=0)
+        return grad_out * self.s.data
+
+
+def test_sequential_backward_without_input_grad():
+    full, skip = _net().eval(), _net().eval()
+    x, dout = rand(0, 5, 3), rand(1, 5, 2)
+    full(x), skip(x)
+    assert full.backward(dout).shape == x.shape
+    assert skip.backward(dout, needs_input_grad=False) is None
+    for p, q in zip(full.parameters(), skip.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
+    with pytest.raises(ValueError, match="needs_input_grad must be a bool .*; got 0"):
+        skip.backward(dout, needs_input_grad=0)
+    empty = Sequential()
+    assert empty.backward(dout) is dout and empty.backward(dout, needs_input_grad=False) is None
+
+
+def test_custom_module_without_the_keyword_still_works_first_in_a_sequential():
+    net = Sequential(_Scale(), Linear(3, 2, rng=np.random.default_rng(0)))
+    x, dout = rand(0, 4, 3), rand(1, 4, 2)
+    net(x)
+    dx = net.backward(dout)
+    g = net[0].s.grad.copy()
+    assert dx.shape == x.shape
+    assert net.backward(dout, needs_input_grad=False) is None
+    np.testing.assert_array_equal(net[0].s.grad, g)
+
+
+# ------------------------------------------------------------ dtype: to()
+def test_parameter_keeps_float32_and_converts_the_rest_to_float64():
+    assert Parameter(np.ones(2, dtype=np.float32)).data.dtype == np.float32
+    assert Parameter(np.ones(2, dtype=np.float16)).data.dtype == np.float64
+    assert Parameter([1, 2]).data.dtype == np.float64
+
+
+def test_to_converts_parameters_grads_and_float_buffers_in_place():
+    net = _net()
+    net(rand(0, 6, 3))
+    net.backward(rand(1, 6, 2))
+    params = net.parameters()
+    before = net.state_dict()
+    assert net.to(np.float32) is net
+    assert all(a is b for a, b in zip(params, net.parameters()))  # the same Parameter objects
+    assert all(p.data.dtype == p.grad.dtype == np.float32 for p in params)
+    sd = net.state_dict()
+    assert sd["1.running_mean"].dtype == np.float32 and sd["1.running_var"].dtype == np.float32
+    assert sd["1.num_batches_tracked"].dtype == np.int64 and net[1].num_batches_tracked == 1
+    for k, v in before.items():
+        np.testing.assert_allclose(sd[k], v, rtol=1e-7)
+    with pytest.raises(RuntimeError, match="forward must run first"):  # the cache is dropped
+        net.backward(rand(1, 6, 2))
+    assert net.double() is net and all(p.data.dtype == np.float64 for p in params)
+    assert net.float()[0].weight.data.dtype == np.float32
+    assert net.to("float64")[1].running_var.dtype == np.float64
+
+
+@pytest.mark.parametrize("bad", [np.int32, "float16", None, "half", True, torch.float32])
+def test_to_rejects_other_dtypes(bad):
+    with pytest.raises(ValueError, match=r"dtype must be float32 or float64 .*; got "):
+        _net().to(bad)

@@ -162,3 +162,46 @@ def test_layernorm_errors():
         ln(np.array([1.0, np.inf, 0.0]))
     with pytest.raises(RuntimeError, match="forward must run first"):
         ln.backward(np.ones(3))
+
+
+# ------------------------------------------- needs_input_grad and float32
+@pytest.mark.parametrize("make", [lambda: BatchNorm1d(5), lambda: LayerNorm(5)])
+@pytest.mark.parametrize("train", [True, False])
+def test_norm_backward_without_input_grad(make, train):
+    full, skip = make().train(train), make().train(train)
+    x, dout = rand(0, 6, 5), rand(1, 6, 5)
+    full(x), skip(x)
+    assert full.backward(dout).shape == x.shape
+    assert skip.backward(dout, needs_input_grad=False) is None
+    for p, q in zip(full.parameters(), skip.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
+    with pytest.raises(ValueError, match="needs_input_grad must be a bool"):
+        skip.backward(dout, needs_input_grad=None)
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("cls, tcls", [(BatchNorm1d, torch.nn.BatchNorm1d),
+                                       (LayerNorm, torch.nn.LayerNorm)])
+def test_norms_in_float32_match_torch_float32(cls, tcls, train):
+    m = cls(8).to(np.float32).train(train)
+    m.weight.data[:] = rand(3, 8)
+    m.bias.data[:] = rand(4, 8)
+    ref = tcls(8).train(train)
+    with torch.no_grad():
+        ref.weight.copy_(torch.from_numpy(m.weight.data))
+        ref.bias.copy_(torch.from_numpy(m.bias.data))
+    x, dout = rand(0, 16, 8).astype(np.float32), rand(1, 16, 8).astype(np.float32)
+    for _ in range(2):  # the second pass in eval mode uses the updated running statistics
+        xt = torch.tensor(x, requires_grad=True)
+        ot = ref(xt)
+        ot.backward(torch.from_numpy(dout))
+        out = m(x)
+        dx = m.backward(dout)
+        assert out.dtype == dx.dtype == np.float32
+        np.testing.assert_allclose(out, ot.detach().numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(m.weight.grad, ref.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
+        for name, b in m.named_buffers():
+            if np.asarray(b).dtype.kind == "f":
+                assert b.dtype == np.float32
+                np.testing.assert_allclose(b, getattr(ref, name).numpy(), rtol=1e-5)

@@ -276,3 +276,51 @@ def test_report_largest_deviation():
     # Runs last in this file; `pytest -s` shows the largest deviation measured.
     print(f"\nlargest |regcore - torch| over all optimizer runs: {MAX_DEV['value']:.3g}")
     assert MAX_DEV["value"] <= TOL * 10
+
+
+# ------------------------------------------- SGD in pieces, and float32
+@pytest.mark.parametrize("kw", SGD_GRID, ids=_ids)
+def test_sgd_in_pieces_matches_torch_and_the_whole_update(kw, monkeypatch):
+    # pieces of 5 entries split every parameter of SHAPES (and one piece is shorter)
+    whole = _run(lambda ps: SGD(ps, lr=0.05, **kw),
+                 lambda ts: torch.optim.SGD(ts, lr=0.05, foreach=False, **kw), "random")
+    monkeypatch.setattr(SGD, "piece_size", 5)
+    assert _run(lambda ps: SGD(ps, lr=0.05, **kw),
+                lambda ts: torch.optim.SGD(ts, lr=0.05, foreach=False, **kw), "random") == whole
+
+
+def test_sgd_pieces_with_a_non_contiguous_gradient(monkeypatch):
+    monkeypatch.setattr(SGD, "piece_size", 4)
+    rng = np.random.default_rng(0)
+    p, ref = P(rng.standard_normal((6, 5))), P(None)
+    ref.data = p.data.copy()
+    opt, ref_opt = SGD([p], lr=0.1, momentum=0.9), SGD([ref], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        g = rng.standard_normal((5, 6))
+        p.grad, ref.grad = g.T, np.ascontiguousarray(g.T)  # a transposed view, and a copy
+        opt.step()
+        ref_opt.step()
+    np.testing.assert_array_equal(p.data, ref.data)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_float32_parameters_are_updated_in_float32_like_torch(name):
+    rng = np.random.default_rng(0)
+    init = rng.standard_normal((40, 30)).astype(np.float32)  # more than 5 pieces below
+    p = P(init)
+    p.data = init.copy()
+    t = torch.tensor(init, requires_grad=True)
+    kw = {"SGD": dict(lr=0.1, momentum=0.9, weight_decay=0.01)}.get(name, dict(lr=0.01))
+    cls = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}[name]
+    opt, topt = cls([p], **kw), getattr(torch.optim, name)([t], foreach=False, **kw)
+    if name == "SGD":
+        opt.piece_size = 100  # the update in pieces, too
+    for _ in range(5):
+        g = rng.standard_normal(init.shape).astype(np.float32)
+        p.grad, t.grad = g, torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+        assert p.data.dtype == np.float32
+        assert all(v.dtype == np.float32 for s in opt.state for v in s.values()
+                   if isinstance(v, np.ndarray))
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -378,3 +378,39 @@ def test_fit_rejects_mse_targets_without_the_output_shape():
 
 def test_fit_is_exported_lazily():
     assert rc.fit is fit and rc.History is History
+
+
+def test_fit_in_float32_stays_float32_and_tracks_the_float64_run():
+    X, y, X_val, y_val = digits_small()
+    runs = {}
+    for dtype in (np.float64, np.float32):
+        model = rc.MLP([64, 32, 10], norm="batch", rng=np.random.default_rng(1)).to(dtype)
+        opt = rc.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        hist = fit(model, opt, X.astype(dtype), y, epochs=3, batch_size=32,
+                   rng=np.random.default_rng(0), X_val=X_val.astype(dtype), y_val=y_val,
+                   penalty=rc.L2(1e-3))
+        assert all(p.data.dtype == dtype for p in model.parameters())
+        assert all(s["momentum_buffer"].dtype == dtype for s in opt.state)
+        runs[dtype] = hist
+    np.testing.assert_allclose(runs[np.float32].train_loss, runs[np.float64].train_loss,
+                               rtol=1e-4)
+
+
+def test_fit_trains_a_custom_module_without_the_needs_input_grad_keyword():
+    class Net(rc.Module):  # written before the keyword existed: backward(grad_out) only
+        def __init__(self):
+            super().__init__()
+            self.lin = Linear(2, 2, rng=np.random.default_rng(0))
+
+        def forward(self, x):
+            return self.lin(x)
+
+        def backward(self, grad_out):
+            return self.lin.backward(grad_out)
+
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    model = Net()
+    before = model.lin.weight.data.copy()
+    hist = fit(model, rc.SGD(model.parameters(), lr=0.1), X, (X[:, 0] > 0).astype(int),
+               epochs=2, batch_size=10, rng=np.random.default_rng(0))
+    assert hist.epochs_run == 2 and not np.array_equal(model.lin.weight.data, before)
