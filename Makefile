@@ -6,6 +6,8 @@
 #   make execute     re-execute every chapter notebook in place, JOBS=2 at a time (NB=book/03_l1.ipynb for one)
 #   make assignments write student editions to _build/assignments/
 #   make bench       speed and memory of regcore vs PyTorch (prints a table)
+#   make screenshots PNGs of the built book in headless Chromium, to _build/screenshots/
+#   make linkcheck   check the book's external links (needs the internet; not in make test)
 #   make clean       remove build products (keeps .venv)
 #
 # Every target first makes sure .venv exists and matches requirements.txt;
@@ -26,10 +28,10 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help venv book test test-fresh execute assignments bench clean distclean
+.PHONY: help venv book test test-fresh execute assignments bench screenshots linkcheck clean distclean
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,13p' Makefile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -65,6 +67,12 @@ assignments: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+screenshots: book
+	$(BIN)/python tools/screenshots.py _build/html _build/screenshots
+
+linkcheck: book
+	$(BIN)/python tools/linkcheck.py _build/html
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .coverage .coverage.* htmlcov

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from book_utils import ROOT, config, source_of, toc_files
 
 
@@ -48,20 +46,6 @@ def test_pytest_never_collects_build_or_venv(tmp_path):
     assert ids, out.stdout + out.stderr
     bad = [i for i in ids if i.startswith(("_build", ".venv", "node_modules"))]
     assert not bad, bad
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    """Build the book with -W (warnings are errors) into a temporary folder."""
-    out = tmp_path_factory.mktemp("book")
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT),
-         "--path-output", str(out), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
-    assert "warning" not in proc.stderr.lower(), proc.stderr[-5000:]
-    return out / "_build" / "html"
 
 
 def test_book_has_one_page_per_toc_entry(built_book):
