@@ -139,10 +139,14 @@ const inScrollBox = (e) => {
 };
 const culprits = [];
 let last = null;
-for (const e of (article ? article.querySelectorAll('*') : [])) {
+// Inside a formula or a code block only the box itself matters (it scrolls, or
+// is checked for clipping below): their thousands of inner elements are skipped.
+const walker = document.createTreeWalker(article || document.createElement('div'), NodeFilter.SHOW_ELEMENT, {
+  acceptNode: (e) => e.parentElement.matches('mjx-container, pre') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+for (let e = walker.nextNode(); e; e = walker.nextNode()) {
   const r = e.getBoundingClientRect();
   if (r.width === 0 || r.right <= width + 1 || (last && last.contains(e)) || !e.checkVisibility()
-      || e.closest('mjx-assistive-mml') || inScrollBox(e)) continue;  // MathJax's clipped copy for screen readers
+      || inScrollBox(e)) continue;
   last = e;
   culprits.push(describe(e) + ' (' + Math.round(r.right - width) + ' px)');
 }
@@ -176,17 +180,23 @@ def rendered(built_book):
     if problem:
         pytest.fail(problem, pytrace=False)
     seen: dict[str, dict] = {}
+    width = "desktop"  # browser.chromium() starts at desktop width
     with browser.serve(built_book) as base, browser.chromium(network_log=True) as driver:
         for entry in PAGES:
             url = f"{base}{entry}.html"
             data: dict = {"entry": entry, "base": base}
             try:
                 browser.open_page(driver, url, expect_math=_static_math_count(built_book / f"{entry}.html") > 0)
-                data.update(driver.execute_script(COLLECT_JS))
-                browser.emulate(driver, browser.PHONE, mobile=True)
-                data["phone"] = driver.execute_script(LAYOUT_JS)
-                browser.emulate(driver, browser.DESKTOP)
-                data["desktop"] = driver.execute_script(LAYOUT_JS)
+                # Both widths on every page, but one switch per page (a switch
+                # lays a long page out again, ~1 s): the next page opens at the last one.
+                for device in sorted(("desktop", "phone"), key=lambda d: d != width):
+                    if device != width:
+                        browser.emulate(driver, browser.PHONE if device == "phone" else browser.DESKTOP,
+                                        mobile=device == "phone")
+                        width = device
+                    if device == "desktop":
+                        data.update(driver.execute_script(COLLECT_JS))
+                    data[device] = driver.execute_script(LAYOUT_JS)
             except Exception as exc:  # reported by every test of this page
                 data["error"] = f"{type(exc).__name__}: {exc}"
             data["console"] = driver.get_log("browser")
