@@ -50,13 +50,7 @@ NOTEBOOKS = [entry for entry in PAGES if source_of(entry).suffix == ".ipynb"]
 BIBLIOGRAPHY = "book/bibliography"
 
 #: (test, page) -> the problem in the page's notebook that makes the test fail.
-KNOWN_NOTEBOOK_PROBLEMS = {
-    ("test_mathjax_typesets_every_formula", "book/06_dropout"):
-        "markdown cell f6b02c46 (section 'Dropout on the inputs of linear regression'): the inline "
-        "formula 'Then $\\lVert ... \\rVert^2 - 2\\,\\mathbf r^\\top...$' breaks its line before "
-        "'- 2', and Markdown reads a line starting with '- ' as a list item: the dollars pair up "
-        "wrongly and the paragraph shows raw TeX",
-}
+KNOWN_NOTEBOOK_PROBLEMS: dict[tuple[str, str], str] = {}
 
 
 def pages(test: str) -> list:
