@@ -62,3 +62,14 @@ def check_backward_numerically(forward: Callable[..., np.ndarray],
         scale = max(1.0, float(np.max(np.abs(num), initial=0.0)))
         np.testing.assert_allclose(g, num, rtol=tol, atol=tol * 1e-1 * scale,
                                    err_msg=f"input {i}: analytic vs numerical gradient")
+
+
+def assert_input_grad_can_be_skipped(full, skip, x: np.ndarray, dout: np.ndarray) -> None:
+    """Two identical modules: ``backward(dout)`` on ``full`` returns the input gradient,
+    ``backward(dout, needs_input_grad=False)`` on ``skip`` returns None, and both leave
+    exactly the same parameter gradients (the skipped work is the input gradient only)."""
+    np.testing.assert_array_equal(skip(x), full(x))  # same weights (and dropout masks)
+    assert full.backward(dout).shape == x.shape
+    assert skip.backward(dout, needs_input_grad=False) is None
+    for p, q in zip(full.parameters(), skip.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
