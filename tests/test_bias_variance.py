@@ -1,4 +1,5 @@
-"""regcore.bias_variance.decompose: the algebraic identity and a Monte-Carlo truth."""
+"""regcore.bias_variance.decompose: the algebraic identity, hand-computed fractions and
+Monte-Carlo truths (predictions drawn with a known bias and variance)."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +31,11 @@ def test_mse_equals_bias2_plus_variance(d, n, seed, noise, offset):
                                          abs=1e-300)
     assert out.bias2 == pytest.approx(np.mean((preds.mean(axis=0) - f) ** 2), rel=1e-12,
                                       abs=1e-300)
-    assert all(type(getattr(out, k)) is float for k in ("bias2", "variance", "noise", "total"))
+    assert out.bias2_unbiased == pytest.approx(
+        np.mean((preds.mean(axis=0) - f) ** 2 - np.var(preds, axis=0, ddof=1) / d),
+        rel=1e-10, abs=1e-12 * max(1.0, out.bias2))   # s^2_ddof0 / (d - 1) = s^2_ddof1 / d
+    assert all(type(getattr(out, k)) is float
+               for k in ("bias2", "variance", "noise", "total", "bias2_unbiased"))
 
 
 def test_monte_carlo_recovers_bias_and_variance():
@@ -59,12 +64,60 @@ def test_monte_carlo_recovers_bias_and_variance():
 
 def test_hand_example_and_frozen_dataclass():
     out = decompose([[1.0, 2.0], [3.0, 2.0]], [1.0, 2.0], noise_var=0.5)
-    assert out == Decomposition(bias2=0.5, variance=0.5, noise=0.5, total=1.5)
+    # f_bar = (2, 2): bias2 = (1 + 0) / 2, variance = (1 + 0) / 2, unbiased 0.5 - 0.5 / 1
+    assert out == Decomposition(bias2=0.5, variance=0.5, noise=0.5, total=1.5,
+                                bias2_unbiased=0.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         out.bias2 = 0.0
     assert str(out) == "bias^2 = 0.5, variance = 0.5, noise = 0.5, total = 1.5"
     perfect = decompose(np.ones((3, 4)), np.ones(4))
-    assert (perfect.bias2, perfect.variance, perfect.total) == (0.0, 0.0, 0.0)
+    assert (perfect.bias2, perfect.variance, perfect.total, perfect.bias2_unbiased) == (0, 0, 0, 0)
+
+
+def test_bias2_unbiased_by_hand():
+    # 3 datasets, 2 points, f = (0, 1).  Point 0: predictions 0, 1, 2 -> f_bar 1, bias^2 1,
+    # variance ((-1)^2 + 0 + 1^2) / 3 = 2/3.  Point 1: 1, 3, 2 -> f_bar 2, bias^2 1, variance 2/3.
+    # bias2 = 1, variance = 2/3, bias2_unbiased = 1 - (2/3) / (3 - 1) = 2/3.
+    out = decompose([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0]], [0.0, 1.0])
+    assert out.bias2 == 1.0
+    assert out.variance == pytest.approx(2 / 3, rel=1e-15)
+    assert out.bias2_unbiased == pytest.approx(2 / 3, rel=1e-15)
+    # an unbiased true bias of 0 can give a negative estimate: predictions 0 and 2 of f = 1
+    # have f_bar = f (bias2 = 0) and variance 1, so bias2_unbiased = 0 - 1 / (2 - 1) = -1
+    neg = decompose([[0.0], [2.0]], [1.0])
+    assert (neg.bias2, neg.variance, neg.bias2_unbiased) == (0.0, 1.0, -1.0)
+    # the correction is linear, so it is the same per point or after averaging:
+    # point 0 of a (4, 2) example: 1, 2, 3, 6 with f = 0 -> f_bar 3, bias^2 9, variance 14/4;
+    # point 1: 0, 0, 0, 4 with f = 2 -> f_bar 1, bias^2 1, variance 12/4.
+    # unbiased: mean(9 - 3.5/3, 1 - 3/3) = (9 - 7/6 + 0) / 2 = 47/12.
+    out = decompose([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [6.0, 4.0]], [0.0, 2.0])
+    assert out.bias2 == 5.0 and out.variance == pytest.approx(13 / 4, rel=1e-15)
+    assert out.bias2_unbiased == pytest.approx(47 / 12, rel=1e-15)
+
+
+def test_monte_carlo_bias2_unbiased_removes_the_var_over_r_excess():
+    # predictions f + c + sigma Z with R datasets: the true squared bias is c^2 at every
+    # point, the true variance sigma^2.  Over M independent repetitions the plug-in bias2
+    # averages c^2 + sigma^2 / R and bias2_unbiased averages c^2.  Standard errors are the
+    # sample standard deviations over the repetitions / sqrt(M).
+    R, n, M, c, sigma = 5, 20, 4000, 0.2, 1.0
+    rng = np.random.default_rng(2025)
+    f = np.cos(np.linspace(-2, 2, n))
+    plug, unbiased, var = np.empty(M), np.empty(M), np.empty(M)
+    for m in range(M):
+        d = decompose(f + c + sigma * rng.standard_normal((R, n)), f)
+        plug[m], unbiased[m], var[m] = d.bias2, d.bias2_unbiased, d.variance
+    se_p, se_u, se_v = (x.std(ddof=1) / math.sqrt(M) for x in (plug, unbiased, var))
+    excess = sigma**2 / R                                 # 0.2, five times c^2 = 0.04
+    # the plug-in estimate is off by Var / R, the corrected one is not (within 4 s.e.)
+    assert abs(plug.mean() - (c**2 + excess)) < 4 * se_p
+    assert abs(unbiased.mean() - c**2) < 4 * se_u
+    assert plug.mean() - c**2 > 50 * se_p                # the excess is unmistakable
+    assert 4 * se_u < 0.1 * excess                        # ... and the test could see a tenth of it
+    # the ddof-0 variance averages sigma^2 (R - 1) / R, the fact behind the correction
+    assert abs(var.mean() - sigma**2 * (R - 1) / R) < 4 * se_v
+    # individual estimates can be negative when c^2 is small against sigma^2 / R
+    assert np.any(unbiased < 0) and np.all(plug >= 0)
 
 
 @pytest.mark.parametrize("args, message", [
