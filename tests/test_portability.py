@@ -160,3 +160,11 @@ def test_no_roundoff_is_printed_as_a_value(path):
             for text in texts:
                 problems += [f"cell {i}: ...{hit}..." for hit in _roundoff_values(str(text))]
     assert not problems, "print roundoff as a bound (`< 1e-12`), not as its value:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_number_the_prose_quotes_is_glued_in_the_chapter(path):
+    """A `{glue:text}` reference without a glue call renders as a build warning and a hole."""
+    glued = glued_values(path)
+    missing = sorted({name.strip() for name, _ in GLUE_REF.findall(_markdown(path))} - set(glued))
+    assert not missing, f"the prose quotes numbers that no cell glues: {missing}"
