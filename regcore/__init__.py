@@ -13,7 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+# The version of the book and of regcore, in one place (see CONTRIBUTING.md, "Releasing").
+__version__ = "1.0.0"
 
 _EXPORTS = {
     # modules and layers
