@@ -32,6 +32,13 @@ class EarlyStopping:
     min_delta : float, default 0.0
         A value improves only if it is smaller than ``best_value - min_delta``
         (``>= 0``).
+    restore_best : bool, default True
+        Read by :func:`regcore.training.fit`.  ``True``: when training ends,
+        ``fit`` loads the weights of the best step, **whether the rule fired
+        or the epoch budget ran out**.  ``False``: ``fit`` restores only when
+        the rule fires, and otherwise keeps the weights of the last epoch (the
+        behaviour of Keras' ``restore_best_weights=True``).  :meth:`step` and
+        :meth:`restore` do not depend on it.
 
     Attributes
     ----------
@@ -62,9 +69,14 @@ class EarlyStopping:
     (1, 2.0)
     """
 
-    def __init__(self, patience: int = 5, min_delta: float = 0.0) -> None:
+    def __init__(self, patience: int = 5, min_delta: float = 0.0,
+                 restore_best: bool = True) -> None:
         self.patience = check_int("patience", patience, low=0)
         self.min_delta = check_real("min_delta", min_delta, low=0.0)
+        if not isinstance(restore_best, bool):
+            raise ValueError(f"restore_best must be a bool (True or False); got "
+                             f"{restore_best!r}")
+        self.restore_best = restore_best
         self.best_value = math.inf
         self.best_epoch: int | None = None
         self.wait = 0
@@ -122,7 +134,8 @@ class EarlyStopping:
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, "
-                f"best_value={self.best_value}, best_epoch={self.best_epoch})")
+                f"restore_best={self.restore_best}, best_value={self.best_value}, "
+                f"best_epoch={self.best_epoch})")
 
 
 def _check_t(t: Any) -> np.ndarray:
@@ -222,40 +235,92 @@ def equivalent_l2(a: float, lr: float, t: Any) -> np.ndarray | float:
     Setting them equal (for every :math:`b`) gives
     :math:`a + 2\\lambda = a/(1 - q^t)`, that is
 
-    .. math:: \\lambda = \\frac{a\\,q^t}{2\\,(1 - q^t)} .
+    .. math:: \\lambda(t) = \\frac{a\\,q^t}{2\\,(1 - q^t)} .
 
-    It decreases in :math:`t` (training longer = weaker regularisation), is
-    ``inf`` at ``t = 0`` (no training = infinitely strong penalty) and ``0``
-    for every ``t >= 1`` when :math:`\\eta a = 1`.
+    A ridge solution :math:`\\frac{a}{a + 2\\lambda}\\,\\frac{b}{a}` with
+    :math:`\\lambda \\ge 0` shrinks :math:`b/a` by a factor in :math:`(0, 1]`, so
+    a non-negative :math:`\\lambda` exists exactly when :math:`0 \\le q^t < 1`:
+
+    * ``t = 0``: ``inf`` (no training = infinitely strong penalty), for any
+      :math:`\\eta a`;
+    * :math:`0 < \\eta a < 1`: every ``t >= 1``; :math:`\\lambda` decreases in
+      ``t`` (training longer = weaker regularisation);
+    * :math:`\\eta a = 1`: ``0`` for every ``t >= 1`` (one step lands on
+      :math:`b/a`);
+    * :math:`1 < \\eta a < 2`: even ``t`` only (:math:`q < 0`, so
+      :math:`0 < q^t < 1` at even ``t``); at odd ``t`` the iterate overshoots
+      :math:`b/a`, which no ridge solution does.
+
+    **Shrinkage towards the start.**  The same :math:`\\lambda(t)` describes
+    early stopping from any :math:`\\theta_0`: the iterate
+    :math:`\\theta_t = q^t\\theta_0 + \\frac{b}{a}(1 - q^t)` is the minimiser of
+    :math:`J(\\theta) + \\lambda(t)\\,(\\theta - \\theta_0)^2`, which is
+    :math:`(b + 2\\lambda\\theta_0)/(a + 2\\lambda)`.  Early stopping penalises the
+    distance from the initialisation, not from 0.
 
     Parameters
     ----------
     a : float
         Curvature, ``> 0``.
     lr : float
-        Learning rate with :math:`0 < \\eta a \\le 1`.
+        Learning rate, ``> 0``.
     t : int or array_like of int
         Step counts, ``>= 0``.
 
     Returns
     -------
     float or ndarray
-        :math:`\\lambda \\ge 0`, with the shape of ``t``.
+        :math:`\\lambda \\ge 0` (``inf`` at ``t = 0``), with the shape of ``t``.
 
     Raises
     ------
     ValueError
-        If :math:`\\eta a` is not in :math:`(0, 1]`.  For :math:`\\eta a > 1`,
-        :math:`q < 0` and the iterates overshoot :math:`b/a` on odd steps,
-        which no ridge solution (always between 0 and :math:`b/a`) can do.
+        If ``a <= 0`` or ``lr <= 0``, or if some ``t >= 1`` has
+        :math:`q^t < 0` (overshoot: :math:`1 < \\eta a`, odd ``t``) or
+        :math:`q^t \\ge 1` (no convergence: :math:`\\eta a \\ge 2`, even ``t``).
+        The message names :math:`\\eta a` and ``t``.  For an array ``t``
+        nothing is returned if any entry is invalid: the error names the first
+        offending entry in C (row-major) order.
+
+    Examples
+    --------
+    >>> float(equivalent_l2(1.0, 0.5, 1))            # q = 1/2: lam = (1/2) / (2 * 1/2)
+    0.5
+    >>> float(equivalent_l2(2.0, 0.75, 2))           # lr * a = 1.5, q**2 = 1/4
+    0.3333333333333333
+    >>> equivalent_l2(2.0, 0.75, [0, 2, 3])          # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no equivalent L2 strength for lr * a = 1.5 at t = 3: q**t = ... = -0.125 < 0, ...
     """
-    a = check_real("a", a, low=0.0, low_inclusive=False)
-    lr = check_real("lr", lr, low=0.0)
-    if not 0.0 < lr * a <= 1.0:
-        raise ValueError(f"lr * a must be in (0, 1] for an equivalent L2 strength to exist; "
-                         f"got lr={lr!r}, a={a!r} (lr * a = {lr * a!r})")
+    a = check_real("a", a)
+    lr = check_real("lr", lr)
+    h = lr * a
     t = _check_t(t)
-    q_t, one_minus_q_t = _powers(lr * a, t)
+    allowed = ("one exists at t >= 1 when 0 <= q**t < 1, i.e. 0 < lr * a <= 1 (every t) or "
+               "1 < lr * a < 2 (even t)")
+    if a <= 0.0 or lr <= 0.0:
+        first = t.flat[0] if t.size else 0.0
+        raise ValueError(f"no equivalent L2 strength for lr * a = {h!r} at t = {first:.0f}: "
+                         f"a and lr must both be > 0; {allowed}; got lr={lr!r}, a={a!r}")
+    # decided from lr * a and the parity of t, not from a rounded q**t (which can
+    # underflow to -0.0 or, for a tiny lr * a, round 1 - lr * a to 1.0)
+    odd = t % 2 == 1
+    overshoot = (t >= 1) & odd & (h > 1.0)               # q < 0, odd t: q**t < 0
+    diverge = (t >= 1) & ~odd & (h >= 2.0)               # q <= -1, even t: q**t >= 1
+    bad = overshoot | diverge
+    if np.any(bad):
+        k = int(np.flatnonzero(bad.ravel())[0])
+        tk = t.flat[k]
+        with np.errstate(over="ignore"):
+            qt = (1.0 - h) ** tk
+        reason = (f"q**t = (1 - lr * a)**t = {qt:.3g} < 0, the iterate overshoots b/a, "
+                  f"which no ridge solution does" if overshoot.flat[k] else
+                  f"q**t = (1 - lr * a)**t = {qt:.3g} >= 1, gradient descent does not "
+                  f"converge (|1 - lr * a| >= 1)")
+        raise ValueError(f"no equivalent L2 strength for lr * a = {h!r} at t = {tk:.0f}: "
+                         f"{reason}; {allowed}; got lr={lr!r}, a={a!r}")
+    q_t, one_minus_q_t = _powers(h, t)
     with np.errstate(divide="ignore"):                 # t = 0: a * 1 / 0 = inf, intended
         out = a * q_t / (2.0 * one_minus_q_t)
     return out[()]

@@ -46,7 +46,8 @@ class History:
         ``val_loss``; ``None`` without validation data.
     stopped_epoch : int or None
         0-based epoch at which early stopping fired (the last epoch run);
-        ``None`` if all ``epochs`` ran.
+        ``None`` if all ``epochs`` ran, also when the best weights were
+        restored at the end (``restore_best=True``).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -177,8 +178,11 @@ def fit(model: Module, optimizer: Any, X: Any, y: Any, *, loss: str = "cross_ent
         Watches the validation loss (requires ``X_val``): after each epoch
         ``early_stopping.step(val_loss, model)``; when it returns ``True``
         training stops and ``early_stopping.restore(model)`` reloads the best
-        weights.  If it never fires, the final weights are kept.  Pass a fresh
-        instance per call: its epoch count continues across calls.
+        weights.  If it never fires and the epoch budget runs out, the best
+        weights are restored too when ``early_stopping.restore_best`` is
+        ``True`` (the default), and the final weights are kept when it is
+        ``False`` (Keras' behaviour).  Pass a fresh instance per call: its
+        epoch count continues across calls.
     progress : bool, default False
         Print a one-line progress bar to standard output, rewritten with
         ``"\\r"`` after every epoch.
@@ -294,6 +298,9 @@ def fit(model: Module, optimizer: Any, X: Any, y: Any, *, loss: str = "cross_ent
             early_stopping.restore(model)
             history.stopped_epoch = epoch
             break
+    else:  # the epoch budget ran out without the rule firing
+        if early_stopping is not None and early_stopping.restore_best:
+            early_stopping.restore(model)  # every step got the model: a snapshot exists
     if progress:
         print(file=sys.stdout, flush=True)
     if early_stopping is not None:

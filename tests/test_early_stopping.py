@@ -2,11 +2,13 @@
 
 Truths used: hand-worked sequences and a brute-force restatement of the
 Keras/Lightning rule; plain gradient descent driven by torch autograd and
-torch.optim.SGD; the stationarity condition of the ridge objective via autograd.
+torch.optim.SGD; the stationarity condition of the ridge objective via autograd;
+scikit-learn's Ridge; hand-computed fractions.
 """
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -138,7 +140,26 @@ def test_numpy_scalars_and_repr():
     es = EarlyStopping(patience=2)
     assert es.step(np.float32(1.5)) is False and es.step(np.int64(1)) is False
     assert es.best_value == 1.0 and type(es.best_value) is float
-    assert repr(es) == "EarlyStopping(patience=2, min_delta=0.0, best_value=1.0, best_epoch=1)"
+    assert repr(es) == ("EarlyStopping(patience=2, min_delta=0.0, restore_best=True, "
+                        "best_value=1.0, best_epoch=1)")
+
+
+def test_restore_best_defaults_to_true_and_is_validated():
+    assert EarlyStopping().restore_best is True
+    assert EarlyStopping(restore_best=False).restore_best is False
+    for bad in (1, 0, "yes", None, np.bool_(True)):
+        with pytest.raises(ValueError, match=r"restore_best must be a bool \(True or False\); "
+                                             + r"got " + re.escape(repr(bad))):
+            EarlyStopping(restore_best=bad)
+
+
+def test_restore_best_does_not_change_the_stopping_rule():
+    values = [3, 2, 2.5, 2.4, 2.6, 1.0, 1.5]
+    a, out_a = _run(values, patience=3, restore_best=True)
+    b, out_b = _run(values, patience=3, restore_best=False)
+    assert out_a == out_b == [False, False, False, False, True, False, False]
+    assert (a.best_epoch, a.stopped_epoch, a.best_value) == (b.best_epoch, b.stopped_epoch,
+                                                             b.best_value) == (5, 4, 1.0)
 
 
 # ----------------------------------------------------------- quadratic model
@@ -177,7 +198,8 @@ def test_counterexample_overshoot():
                                rtol=0, atol=1e-15)
     np.testing.assert_allclose(quadratic_closed_form(2.0, 2.0, 0.75, [1, 2, 3]),
                                [1.5, 0.75, 1.125], rtol=0, atol=1e-15)
-    with pytest.raises(ValueError, match=r"lr \* a must be in \(0, 1\].*lr \* a = 1.5"):
+    with pytest.raises(ValueError, match=r"lr \* a = 1.5 at t = 3: q\*\*t = .* = -0.125 < 0, "
+                                         r"the iterate overshoots"):
         equivalent_l2(2.0, 0.75, 3)
 
 
@@ -208,6 +230,84 @@ def test_equivalent_l2_special_cases_and_vectorisation():
     assert equivalent_l2(1.0, 1e-12, 1) == pytest.approx(0.5e12, rel=1e-9)
 
 
+def _torch_gd(a, b, lr, steps, theta0=0.0):
+    """theta_steps of torch.optim.SGD on 0.5 a theta^2 - b theta, gradient from autograd."""
+    th = torch.tensor(float(theta0), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([th], lr=lr, foreach=False)
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * a * th ** 2 - b * th).backward()
+        opt.step()
+    return th.item()
+
+
+def test_equivalent_l2_beyond_lr_a_one_at_even_t_worked_example():
+    # a = 2, lr = 0.75: q = 1 - 1.5 = -1/2, q^2 = 1/4, lam = 2 (1/4) / (2 (3/4)) = 1/3.
+    assert equivalent_l2(2.0, 0.75, 2) == pytest.approx(1 / 3, rel=1e-15)
+    # by hand from theta_0 = 0: theta_1 = 0.75 b, theta_2 = 0.75 b - 0.75 (1.5 b - b) = 3 b / 8,
+    # and the ridge minimiser b / (a + 2 lam) = b / (8 / 3) = 3 b / 8 too.
+    for b in (1.0, -2.5, 4.0):
+        assert b / (2.0 + 2 * (1 / 3)) == pytest.approx(3 * b / 8, rel=1e-15)
+        assert _torch_gd(2.0, b, 0.75, 2) == pytest.approx(3 * b / 8, rel=1e-15)
+        assert quadratic_gd(2.0, b, 0.75, 2)[-1] == pytest.approx(3 * b / 8, rel=1e-15)
+    # q = 0 (lr * a = 1): one step reaches b / a, so no shrinkage at all
+    np.testing.assert_array_equal(equivalent_l2(4.0, 0.25, [0, 1, 2, 7]), [np.inf, 0, 0, 0])
+    # t = 0 is inf for every lr * a, even one where GD diverges
+    assert equivalent_l2(1.0, 3.0, 0) == math.inf
+
+
+@pytest.mark.parametrize("frac, t", [(0.3, 1), (0.3, 7), (1.0, 3), (1.5, 2), (1.5, 6),
+                                     (1.9, 4), (1.2, 10)])
+def test_equivalent_l2_matches_sklearn_ridge_on_the_whole_domain(frac, t):
+    from sklearn.linear_model import Ridge
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(15, 1)), rng.normal(size=15)
+    a, b = float(x[:, 0] @ x[:, 0]), float(x[:, 0] @ y)  # 0.5 ||y - x th||^2 = J(th) + const
+    lr = frac / a
+    lam = equivalent_l2(a, lr, t)
+    gd = _torch_gd(a, b, lr, t)
+    if lam == 0.0:                              # lr * a = 1: the unpenalised least squares
+        ridge = float(np.linalg.lstsq(x, y, rcond=None)[0][0])
+    else:                                       # sklearn minimises ||y - Xw||^2 + alpha ||w||^2
+        ridge = Ridge(alpha=2 * lam, fit_intercept=False).fit(x, y).coef_[0]
+    assert ridge == pytest.approx(gd, rel=1e-10, abs=1e-14)
+
+
+@FAST
+@given(a=coef, b=bs, theta0=bs, frac=st.floats(1e-3, 1.95), t=st.integers(1, 80))
+def test_equivalent_l2_is_shrinkage_towards_the_start(a, b, theta0, frac, t):
+    # GD from theta0 != 0 for t steps minimises J(theta) + lam(t) (theta - theta0)^2:
+    # its stationarity a th - b + 2 lam (th - theta0) = 0 gives (b + 2 lam theta0) / (a + 2 lam).
+    lr = frac / a
+    if frac > 1.0 and t % 2 == 1:               # q < 0, odd t: the iterate overshoots
+        with pytest.raises(ValueError, match=rf"at t = {t}: .* < 0, the iterate overshoots"):
+            equivalent_l2(a, lr, t)
+        return
+    lam = equivalent_l2(a, lr, t)
+    assert lam >= 0
+    gd = _torch_gd(a, b, lr, t, theta0)
+    minimiser = (b + 2 * lam * theta0) / (a + 2 * lam)
+    scale = max(abs(b / a), abs(theta0), 1.0)
+    assert minimiser == pytest.approx(gd, rel=1e-9, abs=1e-11 * scale)
+    # and the GD iterate is stationary for the penalised objective (autograd's derivative)
+    th = torch.tensor(gd, dtype=torch.float64, requires_grad=True)
+    (0.5 * a * th ** 2 - b * th + lam * (th - theta0) ** 2).backward()
+    assert abs(th.grad.item()) <= 1e-8 * max(a, 1.0) * scale
+
+
+def test_equivalent_l2_array_with_an_invalid_entry_names_the_first_one():
+    # lr * a = 1.5: even t are fine, odd t overshoot; t = 0 is always inf
+    np.testing.assert_allclose(equivalent_l2(2.0, 0.75, [0, 2, 4]),
+                               [np.inf, 1 / 3, 2 * (1 / 16) / (2 * (15 / 16))], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"lr \* a = 1.5 at t = 5:"):
+        equivalent_l2(2.0, 0.75, [0, 2, 5, 4, 3])
+    with pytest.raises(ValueError, match=r"lr \* a = 1.5 at t = 7:"):   # row-major order
+        equivalent_l2(2.0, 0.75, np.array([[2, 7], [1, 4]]))
+    with pytest.raises(ValueError, match=r"lr \* a = 3.0 at t = 2: .* >= 1"):
+        equivalent_l2(1.0, 3.0, [0, 2, 1])
+    assert equivalent_l2(2.0, 0.75, np.zeros((0,), int)).shape == (0,)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: quadratic_gd(0.0, 1.0, 0.1, 3), r"a must be a finite real number in \(0.0, inf\)"),
     (lambda: quadratic_gd(1.0, 1.0, -0.1, 3), r"lr must be .*got -0.1"),
@@ -217,9 +317,19 @@ def test_equivalent_l2_special_cases_and_vectorisation():
     (lambda: quadratic_closed_form(1.0, 1.0, 0.1, 1.5), r"t must be a non-negative integer"),
     (lambda: quadratic_closed_form(1.0, 1.0, 0.1, "3"), r"t must be a non-negative integer"),
     (lambda: quadratic_closed_form(1.0, 1.0, 0.1, 2, theta0=np.inf), r"theta0 must be"),
-    (lambda: equivalent_l2(-1.0, 0.1, 2), r"a must be .*got -1.0"),
-    (lambda: equivalent_l2(1.0, 0.0, 2), r"lr \* a must be in \(0, 1\].*got lr=0.0, a=1.0"),
-    (lambda: equivalent_l2(1.0, 1.5, 2), r"lr \* a must be in \(0, 1\]"),
+    (lambda: equivalent_l2(-1.0, 0.1, 2), r"lr \* a = -0.1 at t = 2: a and lr must both be "
+                                          r"> 0;.*got lr=0.1, a=-1.0"),
+    (lambda: equivalent_l2(1.0, 0.0, 2), r"lr \* a = 0.0 at t = 2: a and lr must both be > 0;"
+                                         r".*got lr=0.0, a=1.0"),
+    (lambda: equivalent_l2(-1.0, -0.5, 2), r"lr \* a = 0.5 at t = 2: a and lr must both be > 0"),
+    (lambda: equivalent_l2(1.0, 1.5, 3), r"lr \* a = 1.5 at t = 3: .*overshoots"),
+    (lambda: equivalent_l2(1.0, 2.0, 1), r"lr \* a = 2.0 at t = 1: .*= -1 < 0"),
+    (lambda: equivalent_l2(1.0, 2.0, 2), r"lr \* a = 2.0 at t = 2: .*= 1 >= 1, gradient descent "
+                                         r"does not converge"),
+    (lambda: equivalent_l2(1.0, 3.0, 4), r"lr \* a = 3.0 at t = 4: .*= 16 >= 1"),
+    (lambda: equivalent_l2(nan, 0.1, 2), r"a must be a finite real number"),
+    (lambda: equivalent_l2(1.0, np.inf, 2), r"lr must be a finite real number"),
+    (lambda: equivalent_l2(1.0, 0.5, -1), r"t must be a non-negative integer"),
 ])
 def test_quadratic_validation(call, message):
     with pytest.raises(ValueError, match=message):

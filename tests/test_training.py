@@ -193,7 +193,21 @@ def run_sine(epochs: int, early_stopping=None) -> tuple[rc.Module, History]:
     return model, hist
 
 
-def test_early_stopping_stops_and_restores_the_best_weights():
+def _weights_equal(model: rc.Module, other: rc.Module) -> None:
+    for key, value in other.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[key], value, err_msg=key)
+
+
+def _val_loss_by_hand(model: rc.Module) -> float:
+    """The validation mse of an MLP([1, 32, 1], tanh), computed in numpy from its weights."""
+    _, _, xv, yv = u_shaped_problem()
+    W1, b1, W2, b2 = (p.data for p in model.parameters())
+    pred = np.tanh(xv @ W1.T + b1) @ W2.T + b2
+    return float(np.mean((pred - yv) ** 2))
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_early_stopping_stops_and_restores_the_best_weights(restore_best):
     patience = 3
     _, ref = run_sine(60)
     # the rule of Keras/Lightning, by hand: stop once `patience` epochs in a row
@@ -209,29 +223,51 @@ def test_early_stopping_stops_and_restores_the_best_weights():
                 break
     assert stop is not None and 0 < best_epoch < stop < 59, "the problem must be U-shaped"
 
-    model, hist = run_sine(60, rc.EarlyStopping(patience=patience))
+    # when the rule fires, both settings of restore_best restore the best weights
+    model, hist = run_sine(60, rc.EarlyStopping(patience=patience, restore_best=restore_best))
     assert hist.stopped_epoch == stop and hist.best_epoch == best_epoch
     assert hist.epochs_run == stop + 1
     np.testing.assert_array_equal(hist.val_loss, ref.val_loss[:stop + 1])
     # restored weights = the weights after best_epoch + 1 epochs of a fresh run
     snapshot, _ = run_sine(best_epoch + 1)
-    for key, value in snapshot.state_dict().items():
-        np.testing.assert_array_equal(model.state_dict()[key], value, err_msg=key)
+    _weights_equal(model, snapshot)
     # and they give the best validation loss, computed by hand in numpy
-    _, _, xv, yv = u_shaped_problem()
-    W1, b1, W2, b2 = (p.data for p in model.parameters())
-    pred = np.tanh(xv @ W1.T + b1) @ W2.T + b2
-    assert np.mean((pred - yv) ** 2) == pytest.approx(best, rel=1e-12)
+    assert _val_loss_by_hand(model) == pytest.approx(best, rel=1e-12)
     assert model.training is False
 
 
-def test_early_stopping_that_never_fires_keeps_the_final_weights():
-    model, hist = run_sine(5, rc.EarlyStopping(patience=50))
-    final, _ = run_sine(5)
-    assert hist.stopped_epoch is None and hist.epochs_run == 5
-    assert hist.best_epoch == int(np.argmin(hist.val_loss))
-    for key, value in final.state_dict().items():
-        np.testing.assert_array_equal(model.state_dict()[key], value)
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_early_stopping_when_the_budget_runs_out(restore_best):
+    # patience = the budget: the rule cannot fire within 60 epochs, since epoch 0 improves
+    epochs = 60
+    _, ref = run_sine(epochs)
+    t_best = int(np.argmin(ref.val_loss))
+    assert 0 < t_best < epochs - 1, "the best epoch must not be the last one"
+    assert ref.val_loss[-1] > ref.val_loss[t_best] * (1 + 1e-6)
+
+    model, hist = run_sine(epochs, rc.EarlyStopping(patience=epochs, restore_best=restore_best))
+    # History's semantics do not depend on restore_best: the rule never fired
+    assert hist.stopped_epoch is None and hist.epochs_run == epochs
+    assert hist.best_epoch == t_best
+    np.testing.assert_array_equal(hist.val_loss, ref.val_loss)
+    if restore_best:        # the weights of the best epoch (a replay stopped there) ...
+        expected, loss = run_sine(t_best + 1)[0], ref.val_loss[t_best]
+    else:                   # ... or of the last epoch (Keras' behaviour)
+        expected, loss = run_sine(epochs)[0], ref.val_loss[-1]
+    _weights_equal(model, expected)
+    assert _val_loss_by_hand(model) == pytest.approx(loss, rel=1e-12)
+    assert model.training is False
+
+
+def test_early_stopping_whose_best_is_the_last_epoch_keeps_the_final_weights():
+    _, ref = run_sine(4)
+    assert int(np.argmin(ref.val_loss)) == 3, "the validation loss must still fall at epoch 3"
+    final, _ = run_sine(4)
+    for restore_best in (True, False):
+        model, hist = run_sine(4, rc.EarlyStopping(patience=50, restore_best=restore_best))
+        assert hist.stopped_epoch is None and hist.epochs_run == 4 and hist.best_epoch == 3
+        _weights_equal(model, final)
+        assert _val_loss_by_hand(model) == pytest.approx(ref.val_loss[3], rel=1e-12)
 
 
 def test_history_without_validation_and_repr():
