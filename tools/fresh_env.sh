@@ -4,12 +4,30 @@
 # myst-nb and ipykernel, NO torch, and regcore installed (not editable) from
 # this checkout the way each chapter's Colab set-up cell installs it.
 # The chapters must skip their torch comparisons with a printed note.
+# It uses Python 3.12, the version Colab runs, where it is installed
+# (python3.12 on PATH, else ~/.pyenv/versions/3.12*/bin/python3.12), or the
+# interpreter named by FRESH_PYTHON; otherwise python3, with a note.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 env=${FRESH_ENV:-$root/_build/fresh-env}
+
+# A candidate counts only if it runs and is 3.12 (a pyenv shim on PATH may not).
+is_312() { "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' >/dev/null 2>&1; }
+py=${FRESH_PYTHON:-}
+if [ -z "$py" ]; then
+  for cand in "$(command -v python3.12 || true)" "$HOME"/.pyenv/versions/3.12*/bin/python3.12; do
+    if [ -n "$cand" ] && [ -x "$cand" ] && is_312 "$cand"; then py=$cand; break; fi
+  done
+fi
+if [ -z "$py" ]; then
+  py=python3
+  echo "test-fresh: note: no Python 3.12 found (Colab's version); using $(command -v python3) ($(python3 -V 2>&1))."
+  echo "test-fresh:       install 3.12 (e.g. pyenv install 3.12) or set FRESH_PYTHON=/path/to/python3.12."
+fi
+echo "test-fresh: $("$py" -V 2>&1) from $(command -v "$py")"
 rm -rf "$env"
-python3 -m venv "$env"
+"$py" -m venv "$env"
 pins=$(grep -E '^(numpy|matplotlib|scikit-learn|scipy|ipykernel|myst-nb|nbclient|nbformat)==' requirements.txt)
 "$env/bin/python" -m pip install --quiet $pins
 "$env/bin/python" -m pip install --quiet --no-deps "$root"
@@ -21,23 +39,6 @@ rm -rf "$work" && mkdir -p "$work/book" "$work/benchmarks/results"
 cp book/[0-9][0-9]_*.ipynb "$work/book/"
 cp benchmarks/conclusion_table.py "$work/benchmarks/"
 cp benchmarks/results/conclusion_table.json "$work/benchmarks/results/"
-PATH="$env/bin:$PATH" "$env/bin/python" - "$work"/book/*.ipynb <<'PY'
-import sys, time, pathlib
-import nbformat
-from nbclient import NotebookClient
-failed = 0
-for path in sys.argv[1:]:
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    try:
-        NotebookClient(nb, timeout=300, kernel_name="python3", shutdown_kernel="immediate",
-                       resources={"metadata": {"path": str(pathlib.Path(path).parent)}}).execute()
-        skipped = sum("skipping the comparison with torch" in o.get("text", "")
-                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-        print(f"{pathlib.Path(path).name:36s} ok   {time.perf_counter() - start:5.1f} s  "
-              f"({skipped} torch comparison(s) skipped with a note)")
-    except Exception as exc:  # report every chapter, then fail
-        failed += 1
-        print(f"{pathlib.Path(path).name:36s} FAILED: {str(exc).strip().splitlines()[-1][:300]}")
-sys.exit(1 if failed else 0)
-PY
+# Each chapter top to bottom in a fresh kernel of this environment (PATH puts its
+# python first); every assert must hold; a note counts the skipped torch comparisons.
+PATH="$env/bin:$PATH" "$env/bin/python" tools/run_chapters.py "$work"/book/*.ipynb
