@@ -13,15 +13,24 @@ against PyTorch; the checks therefore work without torch installed.
 Checks live in one submodule per topic (``regcore.checks.penalties``, ...);
 every public ``check_*`` function of those submodules is re-exported here, so
 ``from regcore import checks; checks.check_l1_grad(fn)`` works for all of them.
+
+Every check takes a keyword ``seed``: without it the check runs on the fixed
+inputs the book shows; with it (a grader's hidden test,
+``checks.check_l1_grad(fn, seed=checks.grader_seed("ch03-l1-grad"))``) it
+runs on other inputs of the same kinds drawn from that seed, so that an
+answer fitted to the visible inputs fails.  While the learner's function runs,
+the reference implementations the check compares against (listed in each
+submodule's ``BLOCKED``) raise instead of answering: a function that
+delegates to regcore fails with a message saying to implement it yourself.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
-from regcore.checks._core import CheckFailed, compare, report
+from regcore.checks._core import CheckFailed, DelegationBlocked, compare, grader_seed, report
 
-__all__ = ["CheckFailed", "compare", "report"]
+__all__ = ["CheckFailed", "DelegationBlocked", "compare", "grader_seed", "report"]
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name.startswith("_"):

@@ -153,6 +153,167 @@ def run(name: str, body: Callable[[], str]) -> bool:
     """Run a check body; it returns a success message or raises :class:`CheckFailed`."""
     try:
         message = body()
-    except CheckFailed as exc:
+    except (CheckFailed, DelegationBlocked) as exc:
         return report(name, False, str(exc))
     return report(name, True, message)
+
+
+# ---------------------------------------------------------------------------
+# Delegation blocking: while the learner's function runs inside a check, the
+# reference implementations that the check compares against raise instead of
+# answering, so that `return regcore.functional.cross_entropy(z, y)[0]` cannot
+# pass the check that asks for cross-entropy.
+
+
+class DelegationBlocked(BaseException):
+    """The learner's function called a reference of the running check.
+
+    A ``BaseException`` (not an ``Exception``) so that ``except Exception`` in
+    the learner's code, or in a check's own error handling, does not swallow it;
+    :func:`run` turns it into a ``[FAILED]`` verdict.
+    """
+
+
+IMPLEMENT_YOURSELF = "implement it yourself"
+_attempts: list[list[str]] = []   # one list per active guard (innermost last)
+
+
+def _qualname(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _delegation_message(name: str) -> str:
+    return (f"your function calls {name}, the reference implementation this check compares "
+            f"against; the exercise is to {IMPLEMENT_YOURSELF} (with NumPy, from the chapter's "
+            "formulas). Delegating to regcore is blocked while a check runs.")
+
+
+def delegation_error(name: str) -> DelegationBlocked:
+    """Record that a blocked reference was called and return the exception to raise.
+
+    The code of every blocked function is swapped for a two-line stub that
+    calls this (found through ``__import__``, which works from any module).
+    """
+    for attempts in _attempts:
+        attempts.append(name)
+    return DelegationBlocked(_delegation_message(name))
+
+
+def _stub_code(fn: Callable[..., Any]) -> Any:
+    """A code object that raises :class:`DelegationBlocked` naming ``fn``, with ``fn``'s free variables."""
+    free = fn.__code__.co_freevars
+    name = _qualname(fn)
+    body = (f"    raise __import__('regcore.checks._core', fromlist=['_'])"
+            f".delegation_error({name!r})\n")
+    if free:   # the stub must have as many free variables as fn has closure cells
+        src = ("def _outer():\n" + "".join(f"    {v} = None\n" for v in free)
+               + "    def _blocked(*args, **kwargs):\n"
+               + f"        ({', '.join(free)},)\n" + "    " + body + "    return _blocked\n")
+        namespace: dict[str, Any] = {}
+        exec(src, namespace)  # noqa: S102 - a fixed template, no user input
+        stub = namespace["_outer"]()
+    else:
+        namespace = {}
+        exec("def _blocked(*args, **kwargs):\n" + body, namespace)  # noqa: S102
+        stub = namespace["_blocked"]
+    code = stub.__code__
+    assert code.co_freevars == free or len(code.co_freevars) == len(free), (free, code.co_freevars)
+    return code.replace(co_name=fn.__code__.co_name)
+
+
+def references(*objects: Any) -> tuple[Callable[..., Any], ...]:
+    """The plain functions behind ``objects``: functions as they are, classes as the functions they define."""
+    out: list[Callable[..., Any]] = []
+    for obj in objects:
+        if isinstance(obj, type):
+            for value in vars(obj).values():
+                value = getattr(value, "__func__", value)   # staticmethod / classmethod
+                if callable(value) and hasattr(value, "__code__") and not isinstance(value, type):
+                    out.append(value)
+        elif hasattr(obj, "__code__"):
+            out.append(obj)
+        else:
+            raise TypeError(f"cannot block {obj!r}: not a function or a class")
+    return tuple(dict.fromkeys(out))
+
+
+class _Blocking:
+    """Context manager: swap the code of ``functions`` for raising stubs, restore it on exit."""
+
+    def __init__(self, functions: Sequence[Callable[..., Any]]) -> None:
+        self.functions = functions
+        self.saved: list[tuple[Callable[..., Any], Any]] = []
+
+    def __enter__(self) -> list[str]:
+        attempts: list[str] = []
+        _attempts.append(attempts)
+        try:
+            for fn in self.functions:
+                if getattr(fn, "__regcore_blocked__", False):
+                    continue                                # already blocked by an outer guard
+                original = fn.__code__
+                fn.__code__ = _stub_code(fn)
+                fn.__regcore_blocked__ = True
+                self.saved.append((fn, original))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return attempts
+
+    def __exit__(self, *exc: Any) -> None:
+        for fn, original in reversed(self.saved):
+            fn.__code__ = original
+            fn.__regcore_blocked__ = False
+        self.saved.clear()
+        _attempts.pop()
+
+
+def guard(fn: Callable[..., Any], blocked: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
+    """Wrap the learner's ``fn`` so that, while it runs, every function in ``blocked`` raises.
+
+    If the learner's function called a blocked reference (even when it caught
+    the exception and went on), the wrapper raises :class:`DelegationBlocked`
+    after the call, which :func:`run` reports as a failure saying to
+    implement it yourself.  The references work again as soon as the call returns.
+    """
+    if not blocked:
+        return fn
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with _Blocking(blocked) as attempts:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException:
+                if attempts:
+                    raise DelegationBlocked(_delegation_message(attempts[0])) from None
+                raise
+        if attempts:
+            raise DelegationBlocked(_delegation_message(attempts[0]))
+        return result
+
+    guarded.__wrapped__ = fn  # type: ignore[attr-defined]
+    guarded.__name__ = getattr(fn, "__name__", "guarded")
+    return guarded
+
+
+# ---------------------------------------------------------------------------
+# Hidden tests: a grader-side seed
+
+
+GRADER_SEED_VARIABLE = "REGCORE_GRADER_SEED"
+
+
+def grader_seed(grade_id: str) -> int:
+    """The seed of a hidden test: derived from ``$REGCORE_GRADER_SEED`` and ``grade_id``.
+
+    An instructor sets ``REGCORE_GRADER_SEED`` on the grading machine (the
+    course's ``nbgrader_config.py`` from ``make assignments`` does), so the
+    hidden inputs are ones no student has seen; without it (reading the book)
+    a fixed default is used, which keeps the book's outputs reproducible.
+    """
+    import hashlib
+    import os
+
+    secret = os.environ.get(GRADER_SEED_VARIABLE, "regcore-book")
+    digest = hashlib.sha256(f"{secret}:{grade_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")

@@ -19,8 +19,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from regcore import bias_variance as _bias_variance
+from regcore import functional as _functional
 from regcore.bias_variance import decompose
-from regcore.checks._core import call, run, verify
+from regcore.checks._core import call, guard, references, run, verify
 from regcore.functional import cross_entropy as _cross_entropy
 
 _RTOL, _ATOL = 1e-7, 1e-9
@@ -48,11 +50,27 @@ def _logsumexp(z: np.ndarray, axis: int) -> np.ndarray:
     return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
 
 
-def _ce_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _poly_reference(x: np.ndarray, degree: int) -> np.ndarray:
+    return x[:, None] ** np.arange(degree + 1)
+
+
+# What each check compares against, blocked while the learner's function runs.
+BLOCKED = {
+    "check_cross_entropy": references(_functional.cross_entropy, _logsumexp),
+    "check_poly_features": references(_poly_reference),
+    "check_bias_variance": references(_bias_variance.decompose),
+}
+
+
+def _ce_cases(seed: int, hidden: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """(logits, labels): two ordinary batches and one with logits of size ~1000."""
     rng = np.random.default_rng(seed)
     cases = []
-    for (n, c), scale in (((6, 4), 2.0), ((5, 10), 3.0), ((4, 3), 800.0)):
+    shapes = (((6, 4), 2.0), ((5, 10), 3.0), ((4, 3), 800.0))
+    if hidden:   # a grader's seed: other shapes and scales, still one overflowing batch
+        shapes = tuple(((int(rng.integers(3, 9)), int(rng.integers(2, 12))), scale)
+                       for scale in (rng.uniform(1, 4), rng.uniform(1, 4), rng.uniform(500, 1000)))
+    for (n, c), scale in shapes:
         logits = scale * rng.normal(size=(n, c))
         labels = rng.integers(0, c, size=n)
         labels[0] = int(np.argmin(logits[0]))  # one confidently wrong sample: a large loss
@@ -60,7 +78,8 @@ def _ce_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
-def check_cross_entropy(fn: Callable[[np.ndarray, np.ndarray], float]) -> bool:
+def check_cross_entropy(fn: Callable[[np.ndarray, np.ndarray], float], *,
+                        seed: int | None = None) -> bool:
     """Check ``fn(logits, y)`` returns the mean softmax cross-entropy, computed stably.
 
     ``logits`` has shape ``(N, C)``, ``y`` holds ``N`` integer labels in
@@ -70,10 +89,13 @@ def check_cross_entropy(fn: Callable[[np.ndarray, np.ndarray], float]) -> bool:
     maximum is subtracted first.  Catches a sum instead of a mean, a sign
     error, the softmax over the wrong axis, averaging over all classes,
     per-sample losses, a missing normaliser, an incomplete max-shift, an
-    overflow and a modified input.
+    overflow and a modified input.  ``seed`` (a grader's hidden test) draws
+    other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_cross_entropy"])
+
     def body() -> str:
-        for logits, y in _ce_cases(21):
+        for logits, y in (_ce_cases(21) if seed is None else _ce_cases(seed, hidden=True)):
             n = len(y)
             rows = np.arange(n)
             expected, _ = _cross_entropy(logits, y)
@@ -116,19 +138,26 @@ def check_cross_entropy(fn: Callable[[np.ndarray, np.ndarray], float]) -> bool:
 # Chapter 2: polynomial features
 
 
-def check_poly_features(fn: Callable[[np.ndarray, int], np.ndarray]) -> bool:
+def check_poly_features(fn: Callable[[np.ndarray, int], np.ndarray], *,
+                        seed: int | None = None) -> bool:
     """Check ``fn(x, degree)`` returns the design matrix ``[x**0, x**1, ..., x**degree]``.
 
     ``x`` has shape ``(n,)``; the answer has shape ``(n, degree + 1)``, one row
     per sample and the powers in increasing order (column ``j`` is ``x**j``).
     Catches the decreasing order of ``np.vander``'s default, a missing constant
     column, one column too few or too many, the transpose and a modified input.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_poly_features"])
+
     def body() -> str:
-        rng = np.random.default_rng(22)
-        for n, degree in ((7, 3), (4, 5), (5, 0)):
+        rng = np.random.default_rng(22 if seed is None else seed)
+        sizes = ((7, 3), (4, 5), (5, 0)) if seed is None else (
+            (int(rng.integers(4, 10)), int(rng.integers(1, 4))),
+            (int(rng.integers(3, 6)), int(rng.integers(4, 8))), (int(rng.integers(2, 8)), 0))
+        for n, degree in sizes:
             x = rng.uniform(-1.5, 1.5, size=n)
-            expected = x[:, None] ** np.arange(degree + 1)
+            expected = _poly_reference(x, degree)
             mistakes = [
                 ("the columns go in increasing powers x**0, x**1, ..., x**degree; np.vander "
                  "uses the decreasing order unless you pass increasing=True.",
@@ -155,7 +184,8 @@ def check_poly_features(fn: Callable[[np.ndarray, int], np.ndarray]) -> bool:
 # Chapter 2: squared bias and variance
 
 
-def check_bias_variance(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float]]) -> bool:
+def check_bias_variance(fn: Callable[[np.ndarray, np.ndarray], tuple[float, float]], *,
+                        seed: int | None = None) -> bool:
     """Check ``fn(predictions, f_true)`` returns ``(bias2, variance)`` averaged over points.
 
     ``predictions`` has shape ``(n_datasets, n_points)`` (row ``d``: the model
@@ -167,11 +197,16 @@ def check_bias_variance(fn: Callable[[np.ndarray, np.ndarray], tuple[float, floa
     the variance over the wrong axis, averaging the bias before squaring it,
     the mean squared error in place of the squared bias, an unsquared bias, a
     standard deviation in place of the variance, the two values swapped and a
-    modified input.
+    modified input.  ``seed`` (a grader's hidden test) draws other inputs of
+    the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_bias_variance"])
+
     def body() -> str:
-        rng = np.random.default_rng(23)
-        for n_sets, n_points in ((6, 9), (3, 4), (2, 5)):
+        rng = np.random.default_rng(23 if seed is None else seed)
+        sizes = ((6, 9), (3, 4), (2, 5)) if seed is None else tuple(
+            (int(rng.integers(2, 9)), int(rng.integers(3, 12))) for _ in range(3))
+        for n_sets, n_points in sizes:
             f = rng.normal(size=n_points)
             offset = rng.normal(scale=0.7, size=n_points)  # biases of both signs
             preds = f + offset + rng.normal(scale=0.5, size=(n_sets, n_points))

@@ -12,7 +12,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from regcore.checks._core import call, run, verify
+from regcore import functional as _functional
+from regcore.checks._core import call, guard, references, run, verify
+from regcore.layers import Dropout
 
 _RTOL, _ATOL = 1e-7, 1e-9
 
@@ -25,11 +27,29 @@ def _compare_naming_mistakes(name: str, fn: Callable[..., Any], args: Sequence[A
            rtol=_RTOL, atol=_ATOL)
 
 
-def _mask_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def _penalty_reference(X: np.ndarray, w: np.ndarray, p: float) -> float:
+    return p / (1.0 - p) * float(np.sum(w ** 2 * (X ** 2).sum(axis=0)))
+
+
+# What each check compares against, blocked while the learner's function runs.
+BLOCKED = {
+    "check_dropout_forward": references(_functional.dropout_forward, _functional.dropout_backward,
+                                        Dropout),
+    "check_dropout_backward": references(_functional.dropout_forward,
+                                         _functional.dropout_backward, Dropout),
+    "check_dropout_penalty": references(_penalty_reference),
+}
+
+
+def _mask_cases(seed: int, hidden: bool = False) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """(values, keep-mask, p) triples: a batch, a vector and the p = 0 edge case."""
     rng = np.random.default_rng(seed)
     cases = []
-    for shape, p in (((5, 4), 0.2), ((7,), 0.6)):
+    settings = (((5, 4), 0.2), ((7,), 0.6))
+    if hidden:   # a grader's seed: other shapes and drop probabilities (never 0.5)
+        settings = (((int(rng.integers(3, 7)), int(rng.integers(2, 6))), float(rng.uniform(0.1, 0.4))),
+                    ((int(rng.integers(4, 10)),), float(rng.uniform(0.55, 0.8))))
+    for shape, p in settings:
         values = rng.normal(size=shape)
         mask = (rng.random(shape) >= p).astype(float)
         mask.flat[0], mask.flat[1] = 0.0, 1.0          # at least one dropped and one kept entry
@@ -70,16 +90,20 @@ def _masked_mistakes(v: np.ndarray, mask: np.ndarray, p: float, *,
     return mistakes
 
 
-def check_dropout_forward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> bool:
+def check_dropout_forward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray], *,
+                          seed: int | None = None) -> bool:
     """Check ``fn(x, mask, p)`` returns inverted dropout ``x * mask / (1 - p)`` for a given keep-mask.
 
     ``mask`` holds 1.0 for kept and 0.0 for dropped entries and has the shape
     of ``x``; ``p`` is the drop probability in ``[0, 1)``.  Catches a forgotten
     ``1/(1-p)``, scaling by ``(1-p)`` instead, dividing by ``p`` (the keep and
     drop probabilities swapped), an inverted mask and a modified input.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_dropout_forward"])
+
     def body() -> str:
-        for x, mask, p in _mask_cases(11):
+        for x, mask, p in (_mask_cases(11) if seed is None else _mask_cases(seed, hidden=True)):
             _compare_naming_mistakes(
                 "check_dropout_forward", fn, (x, mask, p), x * mask / (1.0 - p),
                 _masked_mistakes(x, mask, p, backward=False),
@@ -91,16 +115,20 @@ def check_dropout_forward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarr
     return run("check_dropout_forward", body)
 
 
-def check_dropout_backward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> bool:
+def check_dropout_backward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray], *,
+                           seed: int | None = None) -> bool:
     """Check ``fn(dout, mask, p)`` returns the gradient ``dout * mask / (1 - p)`` of inverted dropout.
 
     The backward pass must use the *same* keep-mask as the forward pass
     (passed in as ``mask``).  Catches a forgotten ``1/(1-p)``, scaling by
     ``(1-p)``, dividing by ``p``, an inverted mask, ignoring the mask, returning
-    ``dout`` unchanged and a modified input.
+    ``dout`` unchanged and a modified input.  ``seed`` (a grader's hidden
+    test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_dropout_backward"])
+
     def body() -> str:
-        for dout, mask, p in _mask_cases(12):
+        for dout, mask, p in (_mask_cases(12) if seed is None else _mask_cases(seed, hidden=True)):
             _compare_naming_mistakes(
                 "check_dropout_backward", fn, (dout, mask, p), dout * mask / (1.0 - p),
                 _masked_mistakes(dout, mask, p, backward=True),
@@ -112,23 +140,33 @@ def check_dropout_backward(fn: Callable[[np.ndarray, np.ndarray, float], np.ndar
     return run("check_dropout_backward", body)
 
 
-def check_dropout_penalty(fn: Callable[[np.ndarray, np.ndarray, float], float]) -> bool:
+def check_dropout_penalty(fn: Callable[[np.ndarray, np.ndarray, float], float], *,
+                          seed: int | None = None) -> bool:
     """Check ``fn(X, w, p)`` returns ``p/(1-p) * sum_j w_j**2 * sum_i X[i, j]**2``.
 
     That is the exact extra term of the expected squared error
     ``E ||y - (X * M / (1 - p)) w||^2`` of linear regression with inverted
     dropout on the inputs (chapter 6).  Catches a missing data factor, the
     wrong axis, squaring the column sums, a forgotten or wrong ``1/(1-p)``,
-    averaging instead of summing over samples and a modified input.
+    averaging instead of summing over samples and a modified input.  ``seed``
+    (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_dropout_penalty"])
+
     def body() -> str:
-        rng = np.random.default_rng(13)
+        rng = np.random.default_rng(13 if seed is None else seed)
         # the first design is square, so that summing over the wrong axis gives a number
-        for n, d, p in ((4, 4, 0.2), (6, 3, 0.6), (5, 2, 0.0)):
+        sizes = ((4, 4, 0.2), (6, 3, 0.6), (5, 2, 0.0))
+        if seed is not None:
+            k = int(rng.integers(3, 6))
+            sizes = ((k, k, float(rng.uniform(0.1, 0.45))),
+                     (int(rng.integers(5, 9)), int(rng.integers(2, 5)), float(rng.uniform(0.55, 0.8))),
+                     (int(rng.integers(3, 7)), int(rng.integers(1, 4)), 0.0))
+        for n, d, p in sizes:
             X, w = rng.normal(size=(n, d)), rng.normal(size=d)
             c = p / (1.0 - p)
             colsq = (X ** 2).sum(axis=0)
-            expected = c * float(np.sum(w ** 2 * colsq))
+            expected = _penalty_reference(X, w, p)
             mistakes = [
                 ("the penalty is data-dependent: each w_j**2 is weighted by sum_i X[i, j]**2, the "
                  "squared length of feature column j (you computed plain L2, p/(1-p)*sum(w**2)).",

@@ -6,7 +6,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, run
+from regcore import early_stopping as _early_stopping
+from regcore.checks._core import CheckFailed, guard, references, run
 from regcore.early_stopping import EarlyStopping, quadratic_closed_form
 
 # (values, patience, min_delta, what a wrong answer on this case usually means)
@@ -37,6 +38,32 @@ def _reference(values: Sequence[float], patience: int, min_delta: float) -> tupl
     return stopper.best_epoch, stopper.stopped_epoch
 
 
+def _hidden_patience_cases(seed: int) -> list[tuple[list[float], int, float, str]]:
+    """Random validation curves (noisy decay, plateaus, ties, NaNs) for a grader's seed."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for k in range(8):
+        n = int(rng.integers(6, 16))
+        values = list(np.round(np.cumsum(rng.normal(-0.05, 0.1, size=n)) + 2.0, 2))
+        if k % 3 == 1:
+            values[int(rng.integers(1, n))] = values[0]            # a tie with an earlier value
+        if k % 4 == 2:
+            values[int(rng.integers(1, n))] = math.nan             # a NaN loss
+        patience = int(rng.integers(1, 5))
+        min_delta = float(rng.choice([0.0, 0.0, 0.05]))
+        cases.append(([float(v) for v in values], patience, min_delta, _PATIENCE_CASES[0][3]))
+    return cases
+
+
+# What each check compares against, blocked while the learner's function runs.
+BLOCKED = {
+    "check_patience": references(EarlyStopping, _reference),
+    "check_quadratic_closed_form": references(_early_stopping.quadratic_closed_form,
+                                              _early_stopping.quadratic_gd,
+                                              _early_stopping._powers),
+}
+
+
 def _as_epoch(x: Any, name: str) -> int | None:
     if x is None:
         return None
@@ -45,15 +72,19 @@ def _as_epoch(x: Any, name: str) -> int | None:
     return int(x)
 
 
-def check_patience(fn: Callable[[list, int, float], tuple]) -> bool:
+def check_patience(fn: Callable[[list, int, float], tuple], *, seed: int | None = None) -> bool:
     """Check ``fn(values, patience, min_delta) -> (best_epoch, stopped_epoch)``.
 
     ``values`` are the validation losses of successive epochs; both results are
     0-based indices into ``values`` (``stopped_epoch`` is ``None`` if the rule
-    never fires).  The reference is :class:`regcore.EarlyStopping`.
+    never fires).  The reference is :class:`regcore.EarlyStopping`.  ``seed``
+    (a grader's hidden test) draws random validation curves instead.
     """
+    fn = guard(fn, BLOCKED["check_patience"])
+
     def body() -> str:
-        for values, patience, min_delta, hint in _PATIENCE_CASES:
+        cases = _PATIENCE_CASES if seed is None else _hidden_patience_cases(seed)
+        for values, patience, min_delta, hint in cases:
             expected = _reference(values, patience, min_delta)
             try:
                 got = fn(list(values), patience, min_delta)
@@ -82,14 +113,29 @@ def check_patience(fn: Callable[[list, int, float], tuple]) -> bool:
                 specific = _PATIENCE_CASES[4][3]
             raise CheckFailed(f"for {case} expected (best_epoch, stopped_epoch) = {expected}, "
                               f"got {got}. Hint: {specific}")
+        if seed is not None:
+            return f"your stopping rule agrees with EarlyStopping on {len(cases)} further runs."
         return (f"your stopping rule agrees with EarlyStopping on {len(_PATIENCE_CASES)} runs "
                 "(ties, min_delta, NaN losses, a run that never stops).")
     return run("check_patience", body)
 
 
-def check_quadratic_closed_form(fn: Callable[[float, float, float, int, float], float]) -> bool:
-    """Check ``fn(a, b, lr, t, theta0)`` returns the GD iterate ``q**t*theta0 + b/a*(1 - q**t)``, ``q = 1 - lr*a``."""
+def check_quadratic_closed_form(fn: Callable[[float, float, float, int, float], float], *,
+                                seed: int | None = None) -> bool:
+    """Check ``fn(a, b, lr, t, theta0)`` returns the GD iterate ``q**t*theta0 + b/a*(1 - q**t)``, ``q = 1 - lr*a``.
+
+    ``seed`` (a grader's hidden test) draws other settings, including one with
+    ``1 < lr*a < 2`` (oscillation).
+    """
+    fn = guard(fn, BLOCKED["check_quadratic_closed_form"])
     settings = [(2.0, 1.0, 0.1, 0.0), (0.5, -3.0, 0.4, 2.0), (2.0, 2.0, 0.75, 0.0), (4.0, 1.0, 0.3, -1.0)]
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        settings = []
+        for h in (rng.uniform(0.05, 0.9), rng.uniform(0.05, 0.9), rng.uniform(1.1, 1.9), rng.uniform(0.2, 0.9)):
+            a = round(float(rng.uniform(0.3, 5.0)), 3)
+            settings.append((a, round(float(rng.normal(0, 2)), 3), float(h) / a,
+                             round(float(rng.normal(0, 2)), 3)))
 
     def body() -> str:
         for a, b, lr, theta0 in settings:
@@ -121,6 +167,8 @@ def check_quadratic_closed_form(fn: Callable[[float, float, float, int, float], 
                             "so theta_t = b/a + (1 - lr*a)**t * (theta0 - b/a).")
                 raise CheckFailed(f"for a={a}, b={b}, lr={lr}, theta0={theta0}, t={t} expected "
                                   f"{exp:.6g}, got {got:.6g}. Hint: {hint}")
+        if seed is not None:
+            return "your closed form matches gradient descent for t = 0..8 in 4 further settings."
         return ("your closed form matches gradient descent for t = 0..8 in 4 settings, including "
                 "lr*a > 1 (oscillation) and theta0 != 0.")
     return run("check_quadratic_closed_form", body)

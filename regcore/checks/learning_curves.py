@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from regcore.checks._core import CheckFailed, run
+import numpy as np
+
+from regcore.checks._core import CheckFailed, guard, references, run
 
 LABELS = ("good", "underfit", "overfit", "both")
 
@@ -67,7 +69,24 @@ _MISTAKES: list[tuple[str, Callable[[float, float, float, float], str]]] = [
 ]
 
 
-def check_diagnose(fn: Callable[..., str]) -> bool:
+# What the check compares against, blocked while the learner's function runs.
+BLOCKED = {"check_diagnose": references(reference_diagnose, _label)}
+
+
+def _hidden_cases(seed: int) -> list[tuple[float, float, float, float]]:
+    """Random (train_err, val_err, noise_var, tol) for a grader's seed, all four labels likely."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(16):
+        noise = round(float(rng.uniform(0.05, 2.0)), 3)
+        tol = float(rng.choice([0.25, 0.5, 1.0]))
+        train = round(noise * float(rng.uniform(0.1, 2.5)), 4)
+        val = round(train + noise * float(rng.uniform(-0.3, 1.5)), 4)
+        cases.append((train, val, noise, tol))
+    return cases
+
+
+def check_diagnose(fn: Callable[..., str], *, seed: int | None = None) -> bool:
     """Check ``fn(train_err, val_err, noise_var, tol)`` returns the chapter's diagnosis.
 
     The answer is one of ``"good"``, ``"underfit"``, ``"overfit"``, ``"both"``:
@@ -77,12 +96,16 @@ def check_diagnose(fn: Callable[..., str]) -> bool:
     both is ``"both"``, neither ``"good"``.  Catches the labels swapped, the
     validation error tested for "high", an absolute-value gap, a forgotten
     tolerance, a gap relative to the training error and answers that are not
-    one of the four labels.
+    one of the four labels.  ``seed`` (a grader's hidden test) draws random
+    cases instead of the fixed ones.
     """
+    fn = guard(fn, BLOCKED["check_diagnose"])
+    cases = _CASES if seed is None else _hidden_cases(seed)
+
     def body() -> str:
-        expected = [reference_diagnose(*c) for c in _CASES]
+        expected = [reference_diagnose(*c) for c in cases]
         got = []
-        for case in _CASES:
+        for case in cases:
             try:
                 answer = fn(*case)
             except NotImplementedError:
@@ -95,14 +118,14 @@ def check_diagnose(fn: Callable[..., str]) -> bool:
                                   f"{', '.join(repr(x) for x in LABELS)}.")
             got.append(answer)
         if got == expected:
-            return f"your diagnosis agrees with the chapter's rule on all {len(_CASES)} cases."
+            return f"your diagnosis agrees with the chapter's rule on all {len(cases)} cases."
         for hint, wrong in _MISTAKES:
-            if got == [wrong(*c) for c in _CASES]:
+            if got == [wrong(*c) for c in cases]:
                 i = next(k for k, (a, b) in enumerate(zip(got, expected)) if a != b)
-                raise CheckFailed(f"for (train_err, val_err, noise_var, tol) = {_CASES[i]} the "
+                raise CheckFailed(f"for (train_err, val_err, noise_var, tol) = {cases[i]} the "
                                   f"answer is {expected[i]!r}, you returned {got[i]!r}. Hint: {hint}")
         i = next(k for k, (a, b) in enumerate(zip(got, expected)) if a != b)
-        raise CheckFailed(f"for (train_err, val_err, noise_var, tol) = {_CASES[i]} the answer is "
+        raise CheckFailed(f"for (train_err, val_err, noise_var, tol) = {cases[i]} the answer is "
                           f"{expected[i]!r}, you returned {got[i]!r}. Hint: high = train_err > "
                           "(1 + tol) * noise_var; gap = val_err - train_err > tol * noise_var.")
     return run("check_diagnose", body)

@@ -22,7 +22,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from regcore import functional as F
-from regcore.checks._core import CheckFailed, run, verify
+from regcore.checks._core import CheckFailed, guard, references, run, verify
+from regcore.normalization import BatchNorm1d, LayerNorm
 
 _RTOL, _ATOL = 1e-7, 1e-9
 
@@ -135,11 +136,17 @@ def _forward_mistakes(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: f
     ]
 
 
-def _forward_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+def _forward_cases(seed: int, hidden: bool = False
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     """(x, gamma, beta, eps): a square batch with eps = 0.1, a tall one, a small one."""
     rng = np.random.default_rng(seed)
     cases = []
-    for (n, c), eps in (((5, 5), 0.1), ((8, 3), 1e-5), ((3, 6), 0.1)):
+    settings = (((5, 5), 0.1), ((8, 3), 1e-5), ((3, 6), 0.1))
+    if hidden:   # a grader's seed: other sizes, still one square batch and one eps ~ var
+        k = int(rng.integers(3, 7))
+        settings = (((k, k), 0.1), ((int(rng.integers(6, 10)), int(rng.integers(2, 5))), 1e-5),
+                    ((int(rng.integers(2, 5)), int(rng.integers(5, 8))), 0.1))
+    for (n, c), eps in settings:
         x = rng.normal(size=(n, c)) * rng.uniform(0.5, 3.0, size=(1, c)) \
             + rng.normal(0.0, 2.0, size=(1, c))
         x += 0.5 * rng.normal(size=(n, 1))   # give the rows different means and spreads too
@@ -154,22 +161,33 @@ def _forward_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 def _check_forward(fn: Callable[..., Any], axis: int, layer: str,
-                   reference: Callable[..., np.ndarray], seed: int) -> str:
-    for x, gamma, beta, eps in _forward_cases(seed):
+                   reference: Callable[..., np.ndarray], seed: int, hidden: bool = False) -> str:
+    for x, gamma, beta, eps in _forward_cases(seed, hidden):
         got = _call(fn, (x, gamma, beta, eps), ("x", "gamma", "beta", "eps"))
         _verify(got, reference(x, gamma, beta, eps),
                 _forward_mistakes(x, gamma, beta, eps, axis, layer),
                 what=f"the output for x of shape {x.shape} and eps = {eps:g}",
                 default="compute xhat = (x - mean) / sqrt(var + eps) with the biased variance "
                         "and return gamma * xhat + beta.")
+    if hidden:
+        return "matches the reference on 3 further inputs (eps = 0.1 and 1e-5)."
     return "matches the reference on 3 inputs (shapes (5, 5), (8, 3), (3, 6); eps = 0.1 and 1e-5)."
 
 
 # ------------------------------------------------------------------- checks
 
+# What each check compares against, blocked while the learner's function runs.
+_BN = references(F.batch_norm_forward, F.batch_norm_backward, BatchNorm1d, _normalise)
+BLOCKED = {
+    "check_batchnorm_forward": _BN,
+    "check_batchnorm_backward": _BN,
+    "check_layernorm_forward": references(F.layer_norm_forward, F.layer_norm_backward, LayerNorm,
+                                          _normalise),
+}
+
 
 def check_batchnorm_forward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, float],
-                                         np.ndarray]) -> bool:
+                                         np.ndarray], *, seed: int | None = None) -> bool:
     """Check ``fn(x, gamma, beta, eps)`` is batch normalization in training mode.
 
     ``x`` has shape ``(N, C)``; the result is ``gamma * (x - mu) / sqrt(var + eps) + beta``
@@ -177,16 +195,20 @@ def check_batchnorm_forward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, fl
     Catches the wrong axis (per sample), a single global mean, the unbiased
     variance, ``eps`` outside the square root or left out, a missing square
     root, a missing or swapped ``gamma``/``beta`` and a modified input.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_batchnorm_forward"])
+
     def reference(x, gamma, beta, eps):
         return F.batch_norm_forward(x, gamma, beta, eps)[0]
 
     return run("check_batchnorm_forward",
-               lambda: "your batch normalization " + _check_forward(fn, 0, "batch", reference, 21))
+               lambda: "your batch normalization " + _check_forward(
+                   fn, 0, "batch", reference, 21 if seed is None else seed, seed is not None))
 
 
 def check_layernorm_forward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, float],
-                                         np.ndarray]) -> bool:
+                                         np.ndarray], *, seed: int | None = None) -> bool:
     """Check ``fn(x, gamma, beta, eps)`` is layer normalization over the last axis.
 
     ``x`` has shape ``(N, D)``; each row is normalised with its own mean and
@@ -195,16 +217,21 @@ def check_layernorm_forward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, fl
     batch axis, i.e. batch normalization), a single global mean, the unbiased
     variance, ``eps`` outside the square root or left out, a missing square
     root, a missing or swapped ``gamma``/``beta`` and a modified input.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_layernorm_forward"])
+
     def reference(x, gamma, beta, eps):
         return F.layer_norm_forward(x, gamma, beta, eps)[0]
 
     return run("check_layernorm_forward",
-               lambda: "your layer normalization " + _check_forward(fn, 1, "layer", reference, 23))
+               lambda: "your layer normalization " + _check_forward(
+                   fn, 1, "layer", reference, 23 if seed is None else seed, seed is not None))
 
 
 def check_batchnorm_backward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, float],
-                                          tuple[np.ndarray, np.ndarray, np.ndarray]]) -> bool:
+                                          tuple[np.ndarray, np.ndarray, np.ndarray]], *,
+                             seed: int | None = None) -> bool:
     """Check ``fn(dout, x, gamma, eps)`` returns ``(dx, dgamma, dbeta)`` of batch normalization.
 
     The forward pass is training-mode batch normalization of ``x`` (shape
@@ -216,10 +243,13 @@ def check_batchnorm_backward(fn: Callable[[np.ndarray, np.ndarray, np.ndarray, f
     a missing mean or variance term, a sign error, a missing ``gamma``, the
     unbiased variance, a missing ``eps``, sums over the wrong axis, ``x`` in
     place of ``xhat``, means in place of sums, swapped outputs and a modified input.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_batchnorm_backward"])
+
     def body() -> str:
-        rng = np.random.default_rng(22)
-        for x, gamma, _, eps in _forward_cases(22):
+        rng = np.random.default_rng(22 if seed is None else [seed, 1])
+        for x, gamma, _, eps in _forward_cases(22 if seed is None else seed, seed is not None):
             n = x.shape[0]
             dout = rng.normal(size=x.shape)
             _, cache = F.batch_norm_forward(x, gamma, np.zeros_like(gamma), eps)

@@ -14,9 +14,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, diagnose, name_mistake, run
+from regcore.checks._core import CheckFailed, diagnose, guard, name_mistake, references, run
 from regcore.module import Parameter
-from regcore.optim import SGD, AdamW
+from regcore.optim import SGD, Adam, AdamW, Optimizer
+
+# What each check compares against, blocked while the learner's function runs:
+# every regcore optimizer's update.
+BLOCKED = {
+    "check_sgd_weight_decay_step": references(Optimizer, SGD, Adam, AdamW),
+    "check_adamw_step": references(Optimizer, SGD, Adam, AdamW),
+}
 
 __all__ = ["check_sgd_weight_decay_step", "check_adamw_step"]
 
@@ -74,23 +81,34 @@ def _as_array(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- SGD
-def _sgd_cases() -> list[tuple[np.ndarray, np.ndarray, float, float]]:
-    rng = np.random.default_rng(51)
+def _sgd_cases(seed: int | None = None) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+    rng = np.random.default_rng(51 if seed is None else seed)
+    if seed is not None:   # a grader's seed: other shapes, learning rates and strengths
+        shape = tuple(int(s) for s in rng.integers(2, 6, size=2))
+        return [(rng.normal(size=shape), rng.normal(size=shape),
+                 float(rng.uniform(0.01, 0.3)), float(rng.uniform(0.05, 1.0))),
+                (rng.normal(size=5), rng.normal(size=5), float(rng.uniform(0.01, 0.1)),
+                 float(rng.uniform(1.0, 3.0))),
+                (rng.normal(size=3), np.zeros(3), float(rng.uniform(0.1, 0.3)), 0.25)]
     return [(rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), 0.1, 0.3),
             (rng.normal(size=6), rng.normal(size=6), 0.05, 1.5),
             (np.array([2.0, -1.0, 0.0]), np.zeros(3), 0.2, 0.25)]
 
 
-def check_sgd_weight_decay_step(fn: Callable[[np.ndarray, np.ndarray, float, float], Any]) -> bool:
+def check_sgd_weight_decay_step(fn: Callable[[np.ndarray, np.ndarray, float, float], Any], *,
+                                seed: int | None = None) -> bool:
     """Check ``fn(theta, grad, lr, lam)``: one SGD step on ``L(theta) + lam * sum(theta**2)``.
 
     The expected result is ``(1 - 2*lr*lam) * theta - lr * grad``, computed
     by :class:`regcore.optim.SGD` with ``weight_decay=2*lam``.  ``grad`` is
     the gradient of the data loss only; ``theta`` and ``grad`` must not be
     modified.  Prints a verdict and returns ``True`` if every case passes.
+    ``seed`` (a grader's hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_sgd_weight_decay_step"])
+
     def body() -> str:
-        for theta, grad, lr, lam in _sgd_cases():
+        for theta, grad, lr, lam in _sgd_cases(seed):
             p = Parameter(theta.copy())
             p.grad = grad.copy()
             SGD([p], lr=lr, weight_decay=2 * lam).step()
@@ -124,9 +142,9 @@ def check_sgd_weight_decay_step(fn: Callable[[np.ndarray, np.ndarray, float, flo
 
 
 # ----------------------------------------------------------------------------- AdamW
-def _adamw_cases() -> list[dict[str, Any]]:
-    rng = np.random.default_rng(52)
-    shape = (3, 4)
+def _adamw_cases(seed: int | None = None) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(52 if seed is None else seed)
+    shape = (3, 4) if seed is None else tuple(int(s) for s in rng.integers(2, 6, size=2))
     return [
         # first step from zero state: bias correction matters most here
         dict(theta=rng.normal(size=shape), grad=rng.normal(size=shape),
@@ -199,7 +217,7 @@ def _adamw_variants(c: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray
     return out
 
 
-def check_adamw_step(fn: Callable[..., Any]) -> bool:
+def check_adamw_step(fn: Callable[..., Any], *, seed: int | None = None) -> bool:
     """Check ``fn(theta, grad, m, v, t, lr, betas, eps, weight_decay) -> (theta, m, v)``.
 
     One step of AdamW as ``torch.optim.AdamW``: ``m`` and ``v`` are the moment
@@ -208,10 +226,13 @@ def check_adamw_step(fn: Callable[..., Any]) -> bool:
     without modifying its inputs.  The reference is one step of
     :class:`regcore.optim.AdamW` from the same state.  The hyper-parameters
     are passed by keyword.  Prints a verdict and returns ``True`` if every
-    case passes.
+    case passes.  ``seed`` (a grader's hidden test) draws other inputs of the
+    same kinds.
     """
+    fn = guard(fn, BLOCKED["check_adamw_step"])
+
     def body() -> str:
-        for k, c in enumerate(_adamw_cases()):
+        for k, c in enumerate(_adamw_cases(seed)):
             p = Parameter(c["theta"].copy())
             p.grad = c["grad"].copy()
             opt = AdamW([p], lr=c["lr"], betas=c["betas"], eps=c["eps"],

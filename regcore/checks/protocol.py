@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, run
+from regcore.checks._core import CheckFailed, guard, references, run
 
 # A designed case: every usual mistake picks a different grid index.
 #   rows: grid values, columns: seeds
@@ -55,14 +55,42 @@ def _call(fn, val, test) -> int:
     return got
 
 
-def check_select_on_validation(fn: Callable[[np.ndarray, np.ndarray], int]) -> bool:
+def _reference(val_acc: np.ndarray, test_acc: np.ndarray) -> int:
+    return int(np.argmax(val_acc.mean(axis=1)))
+
+
+# What the check compares against, blocked while the learner's function runs.
+BLOCKED = {"check_select_on_validation": references(_reference)}
+
+
+def check_select_on_validation(fn: Callable[[np.ndarray, np.ndarray], int], *,
+                               seed: int | None = None) -> bool:
     """Check ``fn(val_acc, test_acc) -> int`` chooses by mean validation accuracy.
 
     Both arrays have shape ``(n_grid, n_seeds)``: entry ``[i, s]`` is the accuracy of
     grid value ``i`` trained with seed ``s``.  The right answer is
     ``argmax(val_acc.mean(axis=1))`` (the first index on ties); ``test_acc`` must not
-    influence it.
+    influence it.  ``seed`` (a grader's hidden test) replaces the fixed cases
+    by random ones drawn from it.
     """
+    fn = guard(fn, BLOCKED["check_select_on_validation"])
+
+    def hidden() -> str:
+        rng = np.random.default_rng(seed)
+        for _ in range(20):
+            n_grid, n_seeds = rng.integers(2, 7), rng.integers(2, 6)
+            val = np.round(rng.uniform(0.5, 1.0, size=(n_grid, n_seeds)), 3)
+            test = np.round(rng.uniform(0.5, 1.0, size=(n_grid, n_seeds)), 3)
+            expected = _reference(val, test)
+            got = _call(fn, val, test)
+            if got != expected:
+                raise CheckFailed(f"on a random {n_grid} x {n_seeds} case you chose {got}, "
+                                  f"expected {expected} = argmax of val_acc.mean(axis=1).")
+        return "you choose by mean validation accuracy over seeds on 20 further cases."
+
+    if seed is not None:
+        return run("check_select_on_validation", hidden)
+
     def body() -> str:
         # 1. more seeds than grid values: averaging over axis 0 gives an index out of range
         val = np.array([[0.80, 0.81, 0.79, 0.80, 0.99], [0.90, 0.91, 0.89, 0.90, 0.95]])
@@ -89,7 +117,7 @@ def check_select_on_validation(fn: Callable[[np.ndarray, np.ndarray], int]) -> b
             n_grid, n_seeds = rng.integers(2, 7), rng.integers(2, 6)
             val = rng.uniform(0.5, 1.0, size=(n_grid, n_seeds))
             test = rng.uniform(0.5, 1.0, size=(n_grid, n_seeds))
-            expected = int(np.argmax(val.mean(axis=1)))
+            expected = _reference(val, test)
             got = _call(fn, val, test)
             if got != expected:
                 raise CheckFailed(f"on a random {n_grid} x {n_seeds} case you chose {got}, "

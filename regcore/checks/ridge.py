@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from regcore.checks._core import CheckFailed, call, run, verify
+from regcore.checks._core import CheckFailed, call, guard, references, run, verify
 
 __all__ = ["check_ridge_closed_form", "check_map_lambda"]
 
@@ -50,7 +50,19 @@ def _ridge(X: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
     return np.linalg.solve(X.T @ X + c * np.eye(X.shape[1]), X.T @ y)
 
 
-def check_ridge_closed_form(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> bool:
+def _map_lambda(sigma2: float, tau2: float, n: int) -> float:
+    return sigma2 / (n * tau2)
+
+
+# What each check compares against, blocked while the learner's function runs.
+BLOCKED = {
+    "check_ridge_closed_form": references(_ridge),
+    "check_map_lambda": references(_map_lambda),
+}
+
+
+def check_ridge_closed_form(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray], *,
+                            seed: int | None = None) -> bool:
     """Check ``fn(X, y, lam)`` minimises ``mean((y - X @ w)**2) + lam * sum(w**2)``.
 
     ``X`` has shape ``(n, d)``, ``y`` shape ``(n,)`` and the answer must have
@@ -59,11 +71,18 @@ def check_ridge_closed_form(fn: Callable[[np.ndarray, np.ndarray, float], np.nda
     forgotten ``n`` (the strength of the *sum* of squares), a factor one half
     or two from the other conventions, an ignored ``lam`` (least squares), the
     strength added to every entry of ``X.T X`` instead of its diagonal, the
-    wrong orientation (``X X.T``) and a modified input.
+    wrong orientation (``X X.T``) and a modified input.  ``seed`` (a grader's
+    hidden test) draws other inputs of the same kinds.
     """
+    fn = guard(fn, BLOCKED["check_ridge_closed_form"])
+
     def body() -> str:
-        rng = np.random.default_rng(41)
-        for n, d, lam in ((12, 4, 0.3), (30, 5, 0.05), (5, 8, 0.2)):   # last: more features than samples
+        rng = np.random.default_rng(41 if seed is None else seed)
+        sizes = ((12, 4, 0.3), (30, 5, 0.05), (5, 8, 0.2)) if seed is None else (
+            (int(rng.integers(8, 16)), int(rng.integers(2, 6)), float(rng.uniform(0.05, 0.5))),
+            (int(rng.integers(20, 40)), int(rng.integers(3, 7)), float(rng.uniform(0.01, 0.1))),
+            (int(rng.integers(3, 6)), int(rng.integers(7, 10)), float(rng.uniform(0.1, 0.5))))
+        for n, d, lam in sizes:   # last: more features than samples
             X, y = rng.normal(size=(n, d)), rng.normal(size=n)
             expected = _ridge(X, y, n * lam)
             mistakes = [
@@ -96,7 +115,7 @@ def check_ridge_closed_form(fn: Callable[[np.ndarray, np.ndarray, float], np.nda
     return run("check_ridge_closed_form", body)
 
 
-def check_map_lambda(fn: Callable[[float, float, int], float]) -> bool:
+def check_map_lambda(fn: Callable[[float, float, int], float], *, seed: int | None = None) -> bool:
     """Check ``fn(sigma2, tau2, n)`` returns the L2 strength ``sigma2 / (n * tau2)`` of MAP.
 
     With a Gaussian likelihood of noise *variance* ``sigma2``, independent
@@ -106,11 +125,20 @@ def check_map_lambda(fn: Callable[[float, float, int], float]) -> bool:
     ``lam = sigma2 / (n * tau2)``.  Catches a forgotten ``n``, the extra factor
     one half of the ``(1/2) mean`` convention, the ratio upside down, standard
     deviations instead of variances and the classification formula
-    ``1 / (2 n tau2)``.
+    ``1 / (2 n tau2)``.  ``seed`` (a grader's hidden test) draws other
+    settings.
     """
+    fn = guard(fn, BLOCKED["check_map_lambda"])
+
     def body() -> str:
-        for sigma2, tau2, n in ((0.25, 2.0, 50), (4.0, 0.5, 8), (0.09, 0.16, 1000)):
-            expected = np.asarray(sigma2 / (n * tau2))
+        settings = ((0.25, 2.0, 50), (4.0, 0.5, 8), (0.09, 0.16, 1000))
+        if seed is not None:
+            rng = np.random.default_rng(seed)
+            settings = tuple((round(float(rng.uniform(0.05, 5.0)), 3),
+                              round(float(rng.uniform(0.1, 3.0)), 3), int(rng.integers(5, 2000)))
+                             for _ in range(3))
+        for sigma2, tau2, n in settings:
+            expected = np.asarray(_map_lambda(sigma2, tau2, n))
             mistakes = [
                 (f"the book's data term is a *mean* over n = {n} samples, so dividing the negative "
                  "log-posterior by n/(2 sigma2) turns the prior's 1/(2 tau2) into sigma2/(n tau2); "
