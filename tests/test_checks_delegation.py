@@ -191,7 +191,8 @@ CASES = {
         ("L1._grad", lambda t, lam: L1(lam)._grad(t))]),
     "check_l2_grad": (checks.check_l2_grad, l2_grad, [
         ("L2.grad", lambda t, lam: L2(lam).grad([Parameter(t)])[0])]),
-    "check_soft_threshold": (checks.check_soft_threshold, soft_threshold, [("L1.prox", _prox)]),
+    "check_soft_threshold": (checks.check_soft_threshold, soft_threshold, [
+        ("L1.prox", _prox), ("checks' reference", lambda t, s, lam: penalties._soft_threshold(t, s, lam))]),
     "check_cross_entropy": (checks.check_cross_entropy, cross_entropy, [
         ("functional.cross_entropy", lambda z, y: F.cross_entropy(z, y)[0]),
         ("checks' logsumexp", lambda z, y: float(np.mean(
@@ -354,3 +355,18 @@ def test_a_stub_still_raises_not_implemented():
         raise NotImplementedError("Exercise: replace this line with your solution.")
     with pytest.raises(NotImplementedError):
         checks.check_l1_grad(stub)
+
+
+def test_reference_inputs_swaps_an_earlier_exercise_for_its_reference_and_restores_it():
+    namespace = {"soft_threshold": lambda theta, step, lam: theta}   # a wrong learner's version
+    learner = namespace["soft_threshold"]
+    with checks.reference_inputs(namespace, "soft_threshold"):
+        got = namespace["soft_threshold"](np.array([2.0, -0.1]), 1.0, 0.5)
+        np.testing.assert_array_equal(got, [1.5, 0.0])
+    assert namespace["soft_threshold"] is learner
+    empty = {}
+    with checks.reference_inputs(empty, "soft_threshold"):
+        assert "soft_threshold" in empty
+    assert empty == {}
+    with pytest.raises(KeyError, match="no reference solution"):
+        checks.reference_inputs({}, "ista")

@@ -28,9 +28,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from regcore.checks._core import CheckFailed, DelegationBlocked, compare, grader_seed, report
+from regcore.checks._core import (CheckFailed, DelegationBlocked, compare, grader_seed,
+                                  reference_inputs, report)
 
-__all__ = ["CheckFailed", "DelegationBlocked", "compare", "grader_seed", "report"]
+__all__ = ["CheckFailed", "DelegationBlocked", "compare", "grader_seed", "reference_inputs",
+           "report"]
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name.startswith("_"):

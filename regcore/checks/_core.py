@@ -317,3 +317,49 @@ def grader_seed(grade_id: str) -> int:
     secret = os.environ.get(GRADER_SEED_VARIABLE, "regcore-book")
     digest = hashlib.sha256(f"{secret}:{grade_id}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
+
+
+# ---------------------------------------------------------------------------
+# Graded cells whose exercise builds on an earlier one use the reference for
+# the earlier part, so that one mistake costs one check.
+
+_REFERENCE_SOLUTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def reference_solution(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a reference solution of the exercise function called ``name`` (a decorator)."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _REFERENCE_SOLUTIONS[name] = fn
+        return fn
+    return register
+
+
+class reference_inputs:  # noqa: N801 - used like a function in a ``with`` statement
+    """``with checks.reference_inputs(globals(), "soft_threshold"): ...`` -- for the block,
+    the learner's ``soft_threshold`` is replaced by the reference one, then restored.
+
+    A graded cell that tests ``ista`` (which calls the learner's
+    ``soft_threshold``) runs inside such a block, so a wrong ``soft_threshold``
+    costs the points of its own check only.
+    """
+
+    def __init__(self, namespace: dict[str, Any], *names: str) -> None:
+        unknown = [n for n in names if n not in _REFERENCE_SOLUTIONS]
+        if unknown:
+            raise KeyError(f"no reference solution registered for {unknown}; known: "
+                           f"{sorted(_REFERENCE_SOLUTIONS)}")
+        self.namespace, self.names = namespace, names
+        self.saved: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        for name in self.names:
+            if name in self.namespace:
+                self.saved[name] = self.namespace[name]
+            self.namespace[name] = _REFERENCE_SOLUTIONS[name]
+
+    def __exit__(self, *exc: Any) -> None:
+        for name in self.names:
+            if name in self.saved:
+                self.namespace[name] = self.saved.pop(name)
+            else:
+                self.namespace.pop(name, None)

@@ -5,14 +5,21 @@ from typing import Callable
 
 import numpy as np
 
-from regcore.checks._core import compare, guard, references, run
+from regcore.checks._core import compare, guard, reference_solution, references, run
 from regcore.penalties import L1, L2, Penalty
+
+
+@reference_solution("soft_threshold")
+def _soft_threshold(theta: np.ndarray, step: float, lam: float) -> np.ndarray:
+    """The reference for chapter 3's ``soft_threshold`` (used by the graded ISTA cell)."""
+    return np.sign(theta) * np.maximum(np.abs(theta) - step * lam, 0.0)
+
 
 # What each check compares against, blocked while the learner's function runs.
 BLOCKED = {
     "check_l1_grad": references(Penalty, L1),
     "check_l2_grad": references(Penalty, L2),
-    "check_soft_threshold": references(L1),
+    "check_soft_threshold": references(L1, _soft_threshold),
 }
 
 
@@ -89,7 +96,7 @@ def check_soft_threshold(fn: Callable[[np.ndarray, float, float], np.ndarray], *
         thetas = _thetas(3) if seed is None else _thetas(seed, hidden=True)
         steps = [0.5] * 3 if seed is None else list(np.random.default_rng([seed, 2]).uniform(0.1, 1.0, 3))
         for theta, step, lam in zip(thetas, steps, _lams(seed, [0.4, 0.7, 1.0])):
-            expected = np.sign(theta) * np.maximum(np.abs(theta) - step * lam, 0.0)
+            expected = _soft_threshold(theta, step, lam)
             compare("check_soft_threshold", fn, (theta, step, lam), expected, hints=hints,
                     what=f"the soft-thresholded theta of shape {theta.shape}")
         return "your soft-thresholding matches the proximal operator of step*lam*|theta| on 3 inputs."
