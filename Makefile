@@ -5,6 +5,7 @@
 #   make test-portable every chapter under other OpenBLAS kernels (CORETYPES=...), outputs compared
 #   make test-fresh    every chapter in a minimal env without torch, on Python 3.12 (as in Colab)
 #   make test-latest   every chapter with the newest releases, unpinned (asserts only; not in make test)
+#   make pdf           the whole book as one PDF via LaTeX (TeX Live: see README), checked; not in make test
 #   make execute       re-execute every chapter notebook in place, JOBS=2 at a time (NB=book/03_l1.ipynb for one)
 #   make assignments   write student editions to _build/assignments/
 #   make bench         speed and memory of regcore vs PyTorch (prints a table)
@@ -45,10 +46,10 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help venv book test test-portable test-fresh test-latest execute assignments bench screenshots linkcheck clean distclean FORCE
+.PHONY: help venv book test test-portable test-fresh test-latest pdf execute assignments bench screenshots linkcheck clean distclean FORCE
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,14p' Makefile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -91,6 +92,12 @@ test: $(STAMP)
 
 test-portable: $(STAMP)
 	$(BIN)/python tools/portable.py --cores "$(CORETYPES)" --jobs $(JOBS) $(NB)
+
+pdf: $(STAMP)
+	rm -rf _build/pdf
+	$(BIN)/jupyter-book build . --builder pdflatex --path-output _build/pdf --keep-going
+	$(BIN)/python tools/pdf_check.py _build/pdf/_build/latex --pages 1 $(PDF_PAGES)
+	@echo "The PDF is at $(CURDIR)/_build/pdf/_build/latex/book.pdf"
 
 test-fresh:
 	tools/fresh_env.sh
