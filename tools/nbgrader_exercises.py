@@ -72,16 +72,24 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                      "1 point: confidently wrong predictions on the noisy labels make the loss grow "
                      "without bound while accuracy moves by at most 1/n per sample."),
     # chapter 2
-    "ch02-constant": (2, 10, "1 point: the least-squares constant is the mean; 1 point: its bias and "
-                      "variance computed correctly for the stated setting."),
-    "ch02-even": (2, 10, "1 point: symmetry argument (the target's parity); 1 point: the conclusion that "
-                  "the even coefficients are zero in expectation and only add variance."),
-    "ch02-ridge-variance": (3, 20, "1 point: the smoother matrix of ridge written out; 1 point: its "
-                            "eigenvalues shrink as the penalty grows; 1 point: the variance, a sum of "
-                            "squared eigenvalues times the noise variance, decreases."),
-    "ch02-cp": (3, 20, "1 point: training error is optimistic by 2 sigma^2 tr(S)/n; 1 point: the "
-                "criterion that corrects it; 1 point: how to use it to choose the penalty and what it "
-                "needs (an estimate of sigma^2)."),
+    "ch02-constant": (2, 10, '1 point: the mean prediction is 0 (odd target, symmetric inputs), so '
+                  'the bias is -sin(pi x) and the squared bias averages sin^2(pi x) over '
+                  'the grid; 1 point: the variance sigma^2/n at every x, with the '
+                  "chapter's numbers."),
+    "ch02-even": (2, 15, '1 point: for symmetric inputs the even and odd blocks of Phi^T Phi '
+                  'decouple and Phi^T f has zero even entries, so the expected even '
+                  'coefficients vanish and the bias is unchanged; 1 point: the fitted '
+                  'even coefficients still respond to the noise, so the variance goes up '
+                  '(adding a column never lowers ||s(x)||^2).'),
+    "ch02-ridge-variance": (3, 20, '1 point: the smoother S = Phi (Phi^T Phi + n lam I)^{-1} Phi^T in the '
+                  'SVD basis, factors d_j^2/(d_j^2 + n lam); 1 point: the average '
+                  'variance (sigma^2/n) sum_j (d_j^2/(d_j^2 + n lam))^2, each term '
+                  'decreasing in lam from 1; 1 point: the penalty shrinks most the '
+                  'directions with small d_j, the ones the noise excites.'),
+    "ch02-cp": (3, 20, '1 point: E C_p equals the expected in-sample error (from the optimism '
+                  'formula); 1 point: sigma^2 must be known or estimated (e.g. from a '
+                  'flexible least-squares fit, ||y - Hy||^2/(n - p)); 1 point: minimise '
+                  'C_p over lam, and it estimates the error at the training inputs only.'),
     # chapter 3
     "ch03-1d": (2, 15, "1 point: the minimiser sign(c) max(|c| - lam/2, 0), exactly 0 for |c| <= lam/2; "
                 "1 point: the L2 minimiser c/(1 + lam), which is 0 only for c = 0."),
@@ -130,16 +138,25 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                       "independent of the data; 1 point: dropout's penalty scales with each "
                       "feature's energy, so it is not plain L2."),
     # chapter 7
-    "ch07-invariance": (3, 20, "1 point: BN's output unchanged by x -> a x + b per feature (a > 0); "
-                        "1 point: hence the gradient with respect to x is orthogonal to the constant "
-                        "and to xhat, i.e. the two zero sums; 1 point: verified from the formula."),
-    "ch07-unbiased": (2, 10, "1 point: E[biased variance] = (m - 1)/m sigma^2; 1 point: the factor "
-                      "m/(m - 1) makes running_var an unbiased estimate of the population variance."),
-    "ch07-fold": (3, 20, "1 point: in eval mode BN is affine per feature; 1 point: W' = diag(gamma/s) W "
-                  "and b' = gamma (b - mu)/s + beta; 1 point: this holds for running statistics only, "
-                  "not in training mode."),
-    "ch07-momentum": (2, 10, "1 point: Keras' momentum m_k weighs the old value, torch's m_t the new "
-                      "one; 1 point: m_k = 1 - m_t."),
+    "ch07-invariance": (3, 20, '1 point: (a) z -> a z + b gives sign(a) zhat: unchanged for a > 0; 1 '
+                  'point: (b) both derivatives of L vanish, giving the zero column sum '
+                  'and sum_k zhat_k dL/dz_k = 0; 1 point: (c) with eps > 0 scale '
+                  'invariance fails (the remainder is stated) while shift invariance and '
+                  'the zero column sums survive.'),
+    "ch07-unbiased": (3, 15, '1 point: (a) E sum (z_i - mu_B)^2 = (m - 1) sigma^2; 1 point: (b) a '
+                  'biased running_var makes the activations too large by 1/sqrt(3/4) '
+                  '(about 15 %) in every BN layer; 1 point: (c) m = 1 gives 0/0, both '
+                  'libraries refuse a one-sample batch in training mode, evaluation mode '
+                  'is fine.'),
+    "ch07-fold": (3, 20, "1 point: (a) r = gamma/sqrt(running_var + eps), W' = diag(r) W, b' = r"
+                  ' (b - running_mean) + beta; 1 point: (b) a check that the folded layer'
+                  ' equals Linear followed by BN in eval mode; 1 point: (c) in training '
+                  'mode the statistics depend on the batch, so no fixed fold exists.'),
+    "ch07-momentum": (2, 10, "1 point: (a) torch momentum 0.99 keeps essentially the last batch's "
+                  "statistics, and (b) the Keras value 0.99 corresponds to torch's 0.01 "
+                  '(Keras weighs the old value); 1 point: (c) evaluation then uses one '
+                  "batch's noisy statistics, so predictions depend on which batch came "
+                  'last.'),
     # chapter 8
     "ch08-invariance": (3, 20, "1 point: BN is invariant to per-feature scaling and shift over the "
                         "batch, LN to per-sample scaling and shift over the features; 1 point: "
@@ -152,12 +169,12 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                     "(and torch raises in training); 1 point: LN normalises each sample alone, so "
                     "it is unaffected."),
     # chapter 9
-    "ch09-one-step": (2, 15, "1 point: one GD step from 0 gives theta_1 = lr * b, and ridge gives "
-                      "b/(a + 2 lam); 1 point: equating them gives lam = (1/lr - a)/2, valid while "
-                      "lr*a < 1."),
-    "ch09-convention": (2, 10, "1 point: Goodfellow's alpha/2 ||w||^2 corresponds to our lam with "
-                        "alpha = 2 lam; 1 point: the equivalent strength rewritten in that "
-                        "convention."),
+    "ch09-one-step": (2, 15, '1 point: lam = (1 - alpha a)/(2 alpha), from the equivalent-strength '
+                  'formula at t = 1 or directly from b/(a + 2 lam) = alpha b; 1 point: as'
+                  " alpha a -> 1, lam -> 0 (Newton's step lands on b/a)."),
+    "ch09-convention": (2, 10, '1 point: alpha_tilde = 2 lam (= wd), from comparing gradients; 1 '
+                  'point: the rule alpha_tilde ~ 1/(alpha t) = 0.2, i.e. lam ~ 0.1 here, '
+                  'and it overstates the decay where alpha a t >~ 1.'),
     # chapter 10
     "ch10-independence": (2, 15, "1 point: the cross term vanishes because the test noise is "
                           "independent of the training set (hence of the prediction) and has mean 0; "
