@@ -7,7 +7,9 @@
 #   make test-latest   every chapter with the newest releases, unpinned (asserts only; not in make test)
 #   make pdf           the whole book as one PDF via LaTeX (TeX Live: see README), checked; not in make test
 #   make execute       re-execute every chapter notebook in place, JOBS=2 at a time (NB=book/03_l1.ipynb for one)
-#   make assignments   write student editions to _build/assignments/
+#   make assignments   nbgrader course (course/) and student editions (student/) in _build/assignments/
+#   make grade         autograde the submissions in _build/assignments/course/submitted/ -> grades.csv
+#   make grade-demo    four simulated students per chapter (ASSIGNMENTS="ch02 ch07 ch09"), graded
 #   make bench         speed and memory of regcore vs PyTorch (prints a table)
 #   make screenshots   PNGs of the built book in headless Chromium, to _build/screenshots/
 #   make linkcheck     check the book's external links (needs the internet; not in make test)
@@ -46,10 +48,10 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help venv book test test-portable test-fresh test-latest pdf execute assignments bench screenshots linkcheck clean distclean FORCE
+.PHONY: help venv book test test-portable test-fresh test-latest pdf execute assignments grade grade-demo bench screenshots linkcheck clean distclean FORCE
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,16p' Makefile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -110,6 +112,15 @@ execute: $(STAMP)
 
 assignments: $(STAMP)
 	$(BIN)/python tools/assignments.py --out _build/assignments
+
+# nbgrader runs in its own venv (_build/nbgrader-env, requirements-nbgrader.txt), built once.
+ASSIGNMENTS ?=
+grade: $(STAMP)
+	$(BIN)/python tools/nbgrader_course.py grade _build/assignments/course $(ASSIGNMENTS)
+
+grade-demo: $(STAMP)
+	$(BIN)/python tools/assignments.py --out _build/assignments $(if $(ASSIGNMENTS),$(foreach a,$(ASSIGNMENTS),$(wildcard book/$(subst ch,,$(a))_*.ipynb)),book/02_*.ipynb book/07_*.ipynb book/09_*.ipynb)
+	$(BIN)/python tools/nbgrader_course.py demo _build/assignments/course $(or $(ASSIGNMENTS),ch02 ch07 ch09)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,4 +1,13 @@
-"""Student editions: solutions replaced by stubs, nothing leaks, stubs fail where they should."""
+"""The instructor's copy of every chapter for the nbgrader course (no nbgrader needed).
+
+``tools/assignments.py`` (``make assignments``) writes ``course/source/chNN/``
+from each chapter through ``tools/nbgrader_course.source_notebook``; nbgrader
+then makes the student edition from it (tests/test_nbgrader.py runs that for
+real).  Here, for every chapter: the copy has the nbgrader cells, no
+``{solution}`` block is left in the prose (nbgrader could not remove one), each
+written exercise's model answer sits in its answer cell between the solution
+markers, no output is kept, and the book's own edition passes its self-checks.
+"""
 from __future__ import annotations
 
 import re
@@ -6,59 +15,56 @@ import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from book_utils import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import assignments  # noqa: E402
+import add_nbgrader_metadata as META  # noqa: E402
+import nbgrader_course as COURSE  # noqa: E402
 
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _solution_lines(nb) -> set[str]:
-    """Substantial lines of every solution: code between the markers, {solution} bodies."""
-    lines = set()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and assignments.BEGIN in cell.source:
-            region = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
-            lines |= {line.strip() for r in region for line in r.splitlines()}
-        elif cell.cell_type == "markdown":
-            for block in assignments.SOLUTION_BLOCK.finditer(cell.source):
-                lines |= {line.strip() for line in block.group(0).splitlines()[2:-1]}
-    return {line for line in lines if len(line) > 25 and not line.startswith(("#", ":", "```"))}
-
-
-def test_strip_solution_code_keeps_indentation_and_rejects_bad_markers():
-    src = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
-    assert assignments.strip_solution_code(src) == f"def f(x):\n    {assignments.STUB}"
-    with pytest.raises(ValueError, match="without"):
-        assignments.strip_solution_code("### BEGIN SOLUTION\nx = 1\n")
-    with pytest.raises(ValueError, match="without"):
-        assignments.strip_solution_code("x = 1\n### END SOLUTION\n")
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_student_edition_has_no_solutions_and_fails_at_the_stubs(path, tmp_path):
+def test_source_copy_moves_every_solution_out_of_the_prose(path):
     original = nbformat.read(path, as_version=4)
-    student = assignments.student_edition(path)
-    text = nbformat.writes(student)
-    assert "### BEGIN SOLUTION" not in text and "{solution}" not in text
-    leaked = [line for line in _solution_lines(original) if line in text]
-    assert not leaked, f"solution text leaked into the student edition: {leaked[:3]}"
-    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
-    checks_before = sum("checks.check_" in c.source for c in original.cells if c.cell_type == "code")
-    checks_after = sum("checks.check_" in c.source for c in student.cells if c.cell_type == "code")
-    assert checks_after == checks_before > 0
+    source = COURSE.source_notebook(path)
+    prose = "\n".join(c.source for c in source.cells if c.cell_type == "markdown"
+                      and not c.metadata.get("nbgrader", {}).get("solution"))
+    assert "{solution}" not in prose
+    labels = [b["arg"] for c in original.cells if c.cell_type == "markdown"
+              for b in META.directives(c.source) if b["kind"] == "solution"]
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")}
+    assert answers, "no manually graded answer cell"
+    for grade_id, text in answers.items():
+        region = re.search(rf"{META.BEGIN}\n(.*?){META.END}", text, re.S)
+        assert region and "*Rubric" in region.group(1), grade_id
+        label = next(lab for lab in labels if META.written_grade_id(lab, META.chapter_of(path))
+                     == grade_id)
+        assert "*Model answer.*" in region.group(1), f"{grade_id}: model answer of {label} missing"
+        assert "remove-cell" not in source.cells[[c.source for c in source.cells].index(text)] \
+            .metadata.get("tags", []), "the student edition must show the answer cell"
+    code = [c for c in source.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    graded = [c for c in code if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded and all(META.HIDDEN_BEGIN in c.source for c in graded)
+    assert all("hide-input" not in c.metadata.get("tags", []) for c in code
+               if c.metadata.get("nbgrader", {}).get("solution"))
 
-    client = NotebookClient(student, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(ROOT / "book")}})
-    client.execute()
-    errors = [(i, o) for i, c in enumerate(student.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors, "the student edition ran without hitting a stub"
-    for i, out in errors:
-        assert out.ename == "NotImplementedError", (i, out.ename, out.evalue)
+
+def test_every_written_exercise_has_points_and_a_rubric_in_the_table():
+    """A new written exercise is noticed: it would get the default rubric."""
+    import nbgrader_exercises as EX
+    missing = []
+    for path in CHAPTERS:
+        nb = META.transform(nbformat.read(path, as_version=4), META.chapter_of(path))
+        for c in nb.cells:
+            grading = c.metadata.get("nbgrader", {})
+            if c.cell_type == "markdown" and grading.get("solution"):
+                if grading["grade_id"] not in EX.WRITTEN:
+                    missing.append(grading["grade_id"])
+    assert not missing, f"add these written exercises to tools/nbgrader_exercises.py WRITTEN: {missing}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
