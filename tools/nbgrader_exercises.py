@@ -58,19 +58,25 @@ _w_ref = Lasso(alpha=_lam / 2, fit_intercept=False, tol=1e-14, max_iter=100_000)
 assert np.max(np.abs(_w_mine - _w_ref)) < 1e-8 and np.array_equal(_w_mine == 0, _w_ref == 0)""",
 }
 
-# Written exercises: (points, minutes, rubric).  The rubric names what earns the points;
+# Written exercises: (points, minutes, rubric), each rubric written from the exercise's
+# model answer.  The rubric names what earns the points;
 # the model answer is the exercise's folded solution in the book, which the nbgrader
 # course puts next to the rubric in the instructor's copy.
 WRITTEN: dict[str, tuple[int, int, str]] = {
     # chapter 1
-    "ch01-knots": (2, 15, "1 point: a construction (or count) of the hidden units needed, with the "
-                   "reason each unit adds one kink; 1 point: the resulting number stated and checked "
-                   "against the chapter's network."),
-    "ch01-scale": (2, 15, "1 point: the loss of a correct prediction written as a function of the logit "
-                   "margin; 1 point: the margin needed for the stated loss, solved for correctly."),
-    "ch01-metrics": (2, 10, "1 point: accuracy counts only the argmax, the loss also the confidence; "
-                     "1 point: confidently wrong predictions on the noisy labels make the loss grow "
-                     "without bound while accuracy moves by at most 1/n per sample."),
+    "ch01-knots": (3, 20, '1 point: each unit is piecewise linear with one kink, so k units give '
+                  'a continuous function affine between k kinks; 1 point: such functions '
+                  'form a (k + 2)-dimensional space, so fitting n arbitrary values needs '
+                  'k + 2 >= n; 1 point: with k + 1 affine pieces through points in '
+                  'general position, 2(k + 1) >= n.'),
+    "ch01-scale": (2, 15, "1 point: log(1 + 9 e^{-c}) < 1e-3 solved for c (the chapter's c_min); "
+                  '1 point: the loss vanishes only as the margin grows without bound, so '
+                  'on separable data the weights keep growing unless a penalty such as L2'
+                  ' makes the minimum finite.'),
+    "ch01-metrics": (2, 10, '1 point: accuracy counts each error once, the loss also how far on the'
+                  ' wrong side (-log 0.3 vs -log 1e-4); 1 point: memorising wrong labels '
+                  'makes the outputs extreme, so digits wrong at both epochs become '
+                  "confidently wrong and carry the loss, with the chapter's numbers."),
     # chapter 2
     "ch02-constant": (2, 10, '1 point: the mean prediction is 0 (odd target, symmetric inputs), so '
                   'the bias is -sin(pi x) and the squared bias averages sin^2(pi x) over '
@@ -91,52 +97,73 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                   'flexible least-squares fit, ||y - Hy||^2/(n - p)); 1 point: minimise '
                   'C_p over lam, and it estimates the error at the training inputs only.'),
     # chapter 3
-    "ch03-1d": (2, 15, "1 point: the minimiser sign(c) max(|c| - lam/2, 0), exactly 0 for |c| <= lam/2; "
-                "1 point: the L2 minimiser c/(1 + lam), which is 0 only for c = 0."),
-    "ch03-lambda-max": (3, 20, "1 point: w = 0 optimal iff lam >= ||grad L(0)||_inf, from the KKT "
-                        "condition; 1 point: lam_max = (2/n)||X^T y||_inf and alpha_max = lam_max/2; "
-                        "1 point: the first weight to leave 0 is the one attaining the maximum, and no "
-                        "optimisation is needed above lam_max."),
-    "ch03-decreasing": (2, 15, "1 point: a coordinate whose optimum is 0 still takes a step of length "
-                        "about eta_t*lam towards and past 0, landing exactly on 0 only by accident; "
-                        "1 point: practitioners threshold after training or use a proximal optimiser."),
-    "ch03-centring": (3, 25, "1 point: a prediction stated before running; 1 point: the gradient split "
-                      "into a bias-like term (0.5 times the bias gradient) and a noise term; 1 point: "
-                      "the comparison of zero fractions with and without centring over paired seeds."),
+    "ch03-1d": (2, 15, '1 point: the minimiser sign(c) max(|c| - lam/2, 0) from the '
+                  'subgradient condition, exactly 0 for |c| <= lam/2; 1 point: the L2 '
+                  'minimiser c/(1 + lam), which is 0 only for c = 0.'),
+    "ch03-lambda-max": (3, 20, '1 point: w = 0 is optimal iff lam >= ||grad L(0)||_inf, from the '
+                  'optimality condition; 1 point: lam_max = (2/n)||X^T y||_inf and '
+                  'alpha_max = lam_max/2; 1 point: the first weight to leave 0 is the one'
+                  ' attaining the maximum, and a path solver needs no optimisation above '
+                  'lam_max.'),
+    "ch03-decreasing": (2, 15, '1 point: a coordinate whose optimum is 0 keeps taking steps of length '
+                  'at least eta_t (lam - |dL/dw|) and lands on 0 only by accident, then '
+                  'leaves it again; 1 point: in practice one thresholds after training '
+                  '(an extra hyper-parameter) or uses a proximal optimiser.'),
+    "ch03-centring": (3, 25, '1 point: a prediction stated before running (fewer noise weights '
+                  'exactly 0 without centring); 1 point: the gradient split into 0.5 '
+                  'times the bias gradient plus a noise term, the first kicking the '
+                  'weights away from 0; 1 point: the test: zero fractions with and '
+                  'without centring at each lam, over several paired seeds.'),
     # chapter 4
-    "ch04-decay": (2, 10, "1 point: one step multiplies theta by (1 - 2*eta*lam) before the data "
-                   "gradient; 1 point: the condition 0 < 2*eta*lam < 1 (or < 2 for oscillating "
-                   "shrinkage) stated with its reason."),
-    "ch04-intercept": (2, 15, "1 point: penalising the intercept makes the fit depend on the origin "
-                       "of y; 1 point: centring X and y (or an unpenalised column) recovers the "
-                       "intercept exactly."),
-    "ch04-dof": (3, 20, "1 point: df(lam) = tr(X (X^T X + n lam I)^{-1} X^T); 1 point: in the SVD basis, "
-                 "sum_i s_i^2/(s_i^2 + n lam); 1 point: its limits d at lam = 0 and 0 as lam grows."),
+    "ch04-decay": (2, 10, '1 point: theta_t = (1 - 2 alpha lam)^t theta_0 with the regimes: '
+                  'monotone decay, 0 in one step, alternating decay, no decay at 2 alpha '
+                  'lam = 2, divergence beyond; 1 point: with alpha = 0.1, monotone for '
+                  'lam < 5, i.e. weight_decay 2 lam = 10.'),
+    "ch04-intercept": (2, 15, '1 point: setting the derivative in b to 0 gives b = ybar - xbar^T w, '
+                  'and substituting leaves ridge on the centred data; 1 point: penalising'
+                  ' b would shrink predictions towards 0 instead of the mean and break '
+                  'equivariance to shifting y.'),
+    "ch04-dof": (3, 20, '1 point: in the SVD basis the hat matrix has eigenvalues s_k/(s_k + '
+                  "lam') with lam' = n lam; 1 point: its trace is sum_k s_k/(s_k + lam'),"
+                  ' d for least squares (a projection) and the sensitivity sum_i d '
+                  'yhat_i/d y_i in general; 1 point: each direction counts as a fraction '
+                  "of a parameter, going to 0 as lam' grows."),
     # chapter 5
-    "ch05-sgdw": (3, 20, "1 point: with momentum, the L2 gradient enters the velocity and is amplified "
-                  "by about 1/(1 - beta); 1 point: decoupled decay shrinks by lr*wd per step "
-                  "regardless; 1 point: the two are equivalent only after the rescaling named in "
-                  "the model answer, and differ in transients."),
-    "ch05-translate": (2, 15, "1 point each for two of the conversions between the libraries' "
-                       "conventions (torch weight_decay = 2 lam for SGD; AdamW's decay multiplied by "
-                       "lr), with the factor stated."),
-    "ch05-blank-pixels": (2, 15, "1 point: a weight whose input is always 0 gets no data gradient; "
-                          "1 point: L2 inside Adam still normalises the penalty gradient (step "
-                          "about lr), whereas AdamW shrinks it geometrically by (1 - lr*wd)."),
+    "ch05-sgdw": (3, 20, '1 point: SGDW decays by (1 - alpha w) per step and the decay never '
+                  'enters the momentum buffer; 1 point: SGD + L2 feeds w theta into the '
+                  'buffer, which settles at w theta/(1 - mu), so the decay is about 1/(1 '
+                  '- mu) = 10 times larger for mu = 0.9; 1 point: hence with momentum L2 '
+                  "and decoupled decay are different algorithms, and PyTorch's "
+                  'SGD(weight_decay) is the L2 one.'),
+    "ch05-translate": (3, 15, '1 point: (a) lr = alpha = 1e-3 and weight_decay = lam/alpha = 0.1; 1 '
+                  "point: (b) lam = lr * w = 1.5e-5; 1 point: (c) PyTorch's per-step "
+                  "decay lr * w halves with the learning rate, the paper's does not, so "
+                  'PyTorch needs weight_decay doubled.'),
+    "ch05-blank-pixels": (3, 20, "1 point: (a) a blank pixel's gradient is the penalty w theta alone, "
+                  "and Adam's update is scale-invariant, so its path does not depend on "
+                  'w; 1 point: it moves towards 0 by at most about lr per step (slower, '
+                  'as v remembers earlier gradients), yet faster than the other weights; '
+                  '1 point: (b) with AdamW m = v = 0 and the weight decays geometrically '
+                  'by (1 - lr w).'),
     # chapter 6
-    "ch06-masks": (2, 15, "1 point: the standard error of a Monte-Carlo mean shrinks as 1/sqrt(M); "
-                   "1 point: the number of masks for the stated tolerance, computed from the "
-                   "variance of one masked output."),
-    "ch06-noninverted": (3, 20, "1 point: without rescaling, the expected prediction is (1 - p) X w; "
-                         "1 point: the expected loss splits into a shrunk fit plus p(1 - p) times the "
-                         "data-weighted L2 term; 1 point: the minimiser rescaled by 1/(1 - p) "
-                         "matches inverted dropout."),
-    "ch06-orthogonal": (2, 15, "1 point: with orthogonal columns the penalty is a plain L2 per "
-                        "coordinate weighted by ||x_j||^2; 1 point: the closed-form shrinkage factor "
-                        "per coefficient."),
-    "ch06-additive": (2, 15, "1 point: additive Gaussian noise gives a penalty sigma^2 ||w||^2 "
-                      "independent of the data; 1 point: dropout's penalty scales with each "
-                      "feature's energy, so it is not plain L2."),
+    "ch06-masks": (2, 15, '1 point: the standard error |h_i| sqrt(p/((1-p)K)), so K >= 1e4 '
+                  'p/(1-p): about 1,112, 10,000 and 90,000 masks for p = 0.1, 0.5, 0.9; 1'
+                  ' point: p/(1-p) diverges as p -> 1 (rare kept units scaled by '
+                  '1/(1-p)), the same variance that makes training noisy at large p.'),
+    "ch06-noninverted": (3, 20, '1 point: with E[M] = 1 - p and Var[M] = p(1 - p), the expected loss is'
+                  ' ||y - (1-p)Xw||^2 + p(1-p) sum_j w_j^2 sum_i x_ij^2; 1 point: '
+                  "substituting w = v/(1 - p) gives inverted dropout's objective with "
+                  'coefficient p/(1-p); 1 point: so the test-time predictions are the '
+                  'same, the conventions differ only in how the parameters are named.'),
+    "ch06-orthogonal": (3, 20, '1 point: with X^T X = D diagonal, w_drop = (1 - p) w_OLS; 1 point: a '
+                  'numerical check (as in the model answer); 1 point: the penalty per '
+                  "weight grows with the column's squared length like the fit's "
+                  'curvature, so every weight is shrunk by the same factor, unlike ridge '
+                  'with a common lam.'),
+    "ch06-additive": (2, 15, '1 point: additive noise of variance sigma^2 gives N sigma^2 ||w||^2, '
+                  'ordinary L2, independent of X (so not scale-aware); 1 point: the two '
+                  'penalties coincide when every column has squared length N sigma^2 '
+                  '(1-p)/p, e.g. standardised features with sigma^2 = p/(1-p).'),
     # chapter 7
     "ch07-invariance": (3, 20, '1 point: (a) z -> a z + b gives sign(a) zhat: unchanged for a > 0; 1 '
                   'point: (b) both derivatives of L vanish, giving the zero column sum '
@@ -158,16 +185,22 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                   "batch's noisy statistics, so predictions depend on which batch came "
                   'last.'),
     # chapter 8
-    "ch08-invariance": (3, 20, "1 point: BN is invariant to per-feature scaling and shift over the "
-                        "batch, LN to per-sample scaling and shift over the features; 1 point: "
-                        "consequences for rescaling weights of the preceding layer; 1 point: stated "
-                        "with the correct axis in each case."),
-    "ch08-narrow": (2, 15, "1 point: with H features LN's statistics are noisy and for H = 1 the output "
-                    "is beta alone; 1 point: the normalised vector always has norm sqrt(H), which "
-                    "removes one degree of freedom per sample."),
-    "ch08-online": (2, 10, "1 point: with one sample per step BN cannot use batch statistics "
-                    "(and torch raises in training); 1 point: LN normalises each sample alone, so "
-                    "it is unaffected."),
+    "ch08-invariance": (3, 25, '1 point: (a) a common positive scale: both BN and LN invariant; (b) '
+                  'one row scaled: BN invariant, LN not; (c) a per-sample shift: LN '
+                  'invariant, BN not; 1 point: invariance along a direction makes the '
+                  'gradient orthogonal to it; 1 point: the identities, e.g. sum W dL/dW +'
+                  ' sum b dL/db = 0 for (a), and the per-row or column-sum identities for'
+                  ' (b) and (c).'),
+    "ch08-narrow": (3, 15, '1 point: (a) with one feature zhat = 0, the output is beta and no '
+                  'gradient flows; 1 point: (b) with two features zhat = '
+                  '+-sigma/sqrt(sigma^2 + eps), essentially +-1, the degeneracy of BN '
+                  'with a batch of two; 1 point: (c) LN needs enough features, as BN '
+                  'needs enough samples.'),
+    "ch08-online": (3, 15, '1 point: (a) BN in training mode raises for one sample (the batch '
+                  'variance is 0), in PyTorch and regcore; 1 point: (b) LN uses each '
+                  "sample's own features, so batch size 1 is no different and train and "
+                  'eval agree; 1 point: (c) gradient accumulation does not help BN: its '
+                  'forward pass still sees one sample at a time.'),
     # chapter 9
     "ch09-one-step": (2, 15, '1 point: lam = (1 - alpha a)/(2 alpha), from the equivalent-strength '
                   'formula at t = 1 or directly from b/(a + 2 lam) = alpha b; 1 point: as'
@@ -176,28 +209,41 @@ WRITTEN: dict[str, tuple[int, int, str]] = {
                   'point: the rule alpha_tilde ~ 1/(alpha t) = 0.2, i.e. lam ~ 0.1 here, '
                   'and it overstates the decay where alpha a t >~ 1.'),
     # chapter 10
-    "ch10-independence": (2, 15, "1 point: the cross term vanishes because the test noise is "
-                          "independent of the training set (hence of the prediction) and has mean 0; "
-                          "1 point: the step where it is used named exactly."),
-    "ch10-plugin": (3, 20, "1 point: E[(mean prediction - f)^2] = bias^2 + Var/D; 1 point: hence the "
-                    "plug-in overstates by Var/D; 1 point: the unbiased correction "
-                    "bias2 - variance/(D - 1)."),
-    "ch10-trace": (3, 20, "1 point: for a linear smoother the training cross term is "
-                   "-2 sigma^2 tr(S)/n; 1 point: derived from E[eps^T S eps] = sigma^2 tr(S); "
-                   "1 point: the conclusion that training error is optimistic by that amount."),
-    "ch10-tune": (2, 15, "1 point: the validation-chosen strength is itself a random variable; "
-                  "1 point: its validation error is optimistic, so a fresh test set (or nested "
-                  "validation) is needed to report performance."),
+    "ch10-independence": (2, 15, '1 point: with noise of mean mu the cross term 2 mu (f - fbar) no '
+                  'longer vanishes, and the decomposition holds with f replaced by E[y|x]'
+                  ' = f + mu and noise variance sigma^2; 1 point: so mean zero is a '
+                  'convention about f, and independence of the training set D is the real'
+                  ' assumption.'),
+    "ch10-plugin": (3, 20, '1 point: E[(fbar_hat - f)^2] = (mu - f)^2 + V/R; 1 point: E[s^2] = V '
+                  '(R - 1)/R, hence s^2/(R - 1) estimates the excess V/R; 1 point: bias2 '
+                  '- s^2/(R-1) + s^2 R/(R-1) = bias2 + s^2, and the estimate can fall '
+                  'below 0 (clipping would bias it upwards again).'),
+    "ch10-trace": (3, 20, '1 point: f - Hy = (I - H)f - H eps, and the cross term is -sigma^2 tr '
+                  'H because E[eps eps^T] = sigma^2 I; 1 point: for kernel ridge tr H = '
+                  'sum_k s_k/(s_k + n lam), each factor between 0 and 1; 1 point: tr H = '
+                  'p for least squares, so the trace generalises the number of '
+                  'parameters.'),
+    "ch10-tune": (2, 15, '1 point: the validation error added to train_blocks and the loop over '
+                  'the four strengths, with the observed choice; 1 point: validation '
+                  'error is unbiased but noisy, so it usually picks the best strength (a '
+                  'coin toss between close ones), and choosing on the test error would '
+                  'make the reported error optimistic.'),
     # chapter 11
-    "ch11-paired": (2, 15, "1 point: the paired differences share the seed's data split and "
-                    "initialisation, which cancels their common variance; 1 point: the paired t "
-                    "statistic computed from the differences and its conclusion."),
-    "ch11-optimism": (2, 10, "1 point: choosing the best of several on the test set selects a noise "
-                      "fluctuation, so the reported score is biased upwards; 1 point: the size of "
-                      "the effect grows with the number of candidates and shrinks with the test "
-                      "set size."),
-    "ch11-scope": (2, 15, "1 point each for two concrete limits of the table's protocol (one "
-                   "dataset and architecture; tuned grid ranges; few seeds; test-set size)."),
+    "ch11-paired": (3, 20, '1 point: the computation (np.cov of the two rows; var(a - b) = var_a +'
+                  ' var_b - 2 cov); 1 point: a weak L2 penalty barely changes the '
+                  'trajectory, so the correlation with the baseline is near 1 and the '
+                  'paired test is sharp; 1 point: batch norm changes the whole '
+                  'trajectory, so pairing removes less variance.'),
+    "ch11-optimism": (2, 15, '1 point: the report is biased upwards by the expected maximum of three'
+                  ' noises, 3 sigma/(2 sqrt(pi)) ~ 0.85 sigma, and by about sigma sqrt(2 '
+                  'ln K) for K values; 1 point: choosing on validation moves the optimism'
+                  ' into the validation number and leaves the test accuracy of the choice'
+                  ' unbiased.'),
+    "ch11-scope": (2, 15, '1 point each, up to 2, for a concrete limit of the table with its '
+                  'consequence, e.g. clean labels and a short budget (effects seen with '
+                  "label noise in chapter 1), one learning rate per optimiser (BN's "
+                  'advantage at high rates), batch size 32 (BN at batch 2), a grid whose '
+                  'best value is its edge.'),
 }
 
 
