@@ -249,7 +249,7 @@ def hide_imports(nb, chapter: int) -> None:
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
-            new_lines = []
+            new_lines, changed = [], False
             for line in cell.source.splitlines():
                 m = re.match(rf"^from {re.escape(module)} import (.*)$", line)
                 if m and name in [n.strip() for n in m.group(1).split(",")]:
@@ -257,10 +257,13 @@ def hide_imports(nb, chapter: int) -> None:
                     if rest:
                         new_lines.append(f"from {module} import {', '.join(rest)}")
                     new_lines.append(f"import {module}")
-                    imported = True
+                    imported = changed = True
                 else:
                     new_lines.append(line)
-            cell.source = "\n".join(new_lines)
+            if changed:
+                cell.source = "\n".join(new_lines) + ("\n" if cell.source.endswith("\n") else "")
+            elif re.search(rf"^import {re.escape(module)}$", cell.source, re.M):
+                imported = True                   # an earlier run rewrote the import
         if not imported:
             continue
         for cell in nb.cells:
