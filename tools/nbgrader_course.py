@@ -279,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         count = f" ({result['students']} students)" if "students" in result else ""
         print(f"{step}: {result['seconds']:.1f} s{count}{detail}")
     grades = read_grades(course)
-    print(f"wrote {course / 'grades.csv'} ({len(grades)} rows):")
+    submitted = {(p.name, p.parent.name) for p in (course / "submitted").glob("*/ch[0-9][0-9]")}
+    print(f"wrote {course / 'grades.csv'} ({len(grades)} rows); the submitted ones:")
     for row in grades:
+        if (row["assignment"], row["student_id"]) not in submitted:
+            continue
         print(f"  {row['assignment']:6} {row['student_id']:24} score {float(row['score']):5.1f} "
               f"of {float(row['max_score']):5.1f}")
     return 0
