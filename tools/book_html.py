@@ -1,4 +1,4 @@
-r"""Sphinx extension: three fixes to the book's HTML, checked by tests/test_rendered_book.py.
+r"""Sphinx extension: four fixes to the book's HTML, checked by tests/test_rendered_book.py.
 
 1. Offline mathematics: the built book serves its own copy of MathJax 3.
 
@@ -32,10 +32,30 @@ gets the title as plain text from Sphinx, so readers saw the raw TeX.  The
 link now holds a copy of the title's nodes, maths included, which MathJax
 typesets.  Links with an explicit text are left alone.
 
+4. Accessible names that match what readers see (WCAG 2.5.3 "label in
+name", and ARIA roles that exist), as axe-core checks them in
+tests/test_rendered_book.py.  Each written page is edited after the build:
+
+- the sidebar's search field (pydata-sphinx-theme) reads "Search Ctrl+K" but
+  was named "Search": it is now named by its text, and declares its shortcut
+  with `aria-keyshortcuts`;
+- the colour-mode button's icons carried titles ("Light", "Dark", ...) that
+  are not in the button's name ("Color mode"): the button's tooltip and
+  name stay, the icons' titles go;
+- a hidden code cell's toggle (myst-nb) reads "Show code cell source" but was
+  named "Toggle hidden content": it is now named by its text;
+- bibliography entries had the role `doc-biblioentry`, which ARIA 1.2
+  deprecated, inside a `list`: so the list's children were not list items
+  for assistive technology; they are now `listitem`s.
+
+The theme's parts must be found on every page (a theme upgrade that changes
+them fails the build, so that the fix is looked at again).
+
 Enabled in _config.yml under `sphinx: local_extensions:`.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -159,6 +179,44 @@ def _typeset_math_in_ref_titles(app: Sphinx, doctree, docname: str) -> None:
         holder.extend(child.deepcopy() for child in titles[key][1].children)
 
 
+#: (what, pattern, replacement, on every page?): see 4. in the module's docstring.
+ACCESSIBLE_HTML = [
+    ("the search field's name", re.compile(
+        r'(<button class="btn search-button-field [^"]*"[^>]*?) aria-label="[^"]*"'),
+     r'\1 aria-keyshortcuts="Control+K"', True),
+    ("the colour-mode icons' titles", re.compile(
+        r'(<i class="theme-switch [^"]*"\s+data-mode="\w+")\s+title="[^"]*"'), r"\1", True),
+    ("a hidden cell's toggle", re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>", False),
+    ("bibliography entries' role", re.compile(r'role="doc-biblioentry"'), 'role="listitem"', False),
+]
+
+
+def accessible_html(html: str) -> tuple[str, dict[str, int]]:
+    """The page with the fixes of ACCESSIBLE_HTML, and how often each applied."""
+    counts = {}
+    for what, pattern, replacement, _ in ACCESSIBLE_HTML:
+        html, counts[what] = pattern.subn(replacement, html)
+    return html, counts
+
+
+def _accessible_pages(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    every_page = [what for what, _, _, always in ACCESSIBLE_HTML if always]
+    for page in sorted(outdir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        fixed, counts = accessible_html(text)
+        if "bd-sidebar-primary" in text:  # a page of the theme (not e.g. a redirect)
+            absent = [what for what in every_page if not counts[what]]
+            if absent:
+                raise ExtensionError(
+                    f"{page.relative_to(outdir)}: tools/book_html.py found no {', '.join(absent)} to fix: "
+                    "the theme's HTML changed; update ACCESSIBLE_HTML")
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", _collect_math_titles)
     app.connect("env-purge-doc", _purge_math_titles)
@@ -166,6 +224,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", _typeset_math_in_ref_titles)
     app.connect("config-inited", _check)
     app.connect("build-finished", _copy)
+    app.connect("build-finished", _accessible_pages)
     # After every other handler (sphinx.ext.mathjax adds its script at 500).
     app.connect("html-page-context", _dedupe_assets, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
