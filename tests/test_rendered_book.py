@@ -19,20 +19,26 @@ property on every page and names the page and the element that fails:
   Binder, as _config.yml configures them; pages that are not notebooks have none;
 - the console has no error or warning, and no request leaves 127.0.0.1;
 - no page is wider than the screen, on a laptop or a phone, and no inline
-  formula is cut off.
+  formula is cut off;
+- axe-core (WCAG 2.0-2.2 A and AA, and best practices) finds no "serious" or
+  "critical" violation, colour contrast included, in the light theme and,
+  for the rules that depend on colours, in the dark one (browser.run_axe).
 
 A problem found in a chapter notebook is listed in KNOWN_NOTEBOOK_PROBLEMS
 (the notebooks' authors fix it there) and its test is an expected failure;
 the xfail is strict, so the fix makes the run fail until the entry is removed.
 
 Chromium is Debian's (`apt-get install -y chromium chromium-driver`, done by
-.ci/run); without it these tests fail and say so.  External links (DOIs,
+.ci/run) and axe-core comes from npm (browser.AXE_INSTALL); without them the
+tests that need them are skipped and the run's summary says how to install
+them; with CI=true they fail (see tests/browser.py).  External links (DOIs,
 Colab, Binder) are checked by `make linkcheck`, which needs the internet.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -163,39 +169,50 @@ def _static_math_count(html_file: Path) -> int:
     return len(_soup(html_file).select(".math"))
 
 
-def _network_events(driver) -> list[dict]:
-    return [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
-
-
 @pytest.fixture(scope="module")
-def rendered(built_book):
+def rendered(request):
     """Every page of the table of contents, as the browser sees it (a dict per page)."""
-    problem = browser.missing()
-    if problem:
-        pytest.fail(problem, pytrace=False)
+    browser.required(browser.missing_chromium())  # before the build: skipped at once
+    built_book = request.getfixturevalue("built_book")
+    audit = browser.missing_axe() is None
+    network = browser.NetworkLog()
     seen: dict[str, dict] = {}
-    width = "desktop"  # browser.chromium() starts at desktop width
+    width, theme = "desktop", "light"  # browser.chromium() starts at desktop width, light
     with browser.serve(built_book) as base, browser.chromium(network_log=True) as driver:
         for entry in PAGES:
             url = f"{base}{entry}.html"
-            data: dict = {"entry": entry, "base": base}
+            data: dict = {"entry": entry, "base": base, "documents": set()}
             try:
                 browser.open_page(driver, url, expect_math=_static_math_count(built_book / f"{entry}.html") > 0)
+                data["documents"] = browser.documents(driver)
                 # Both widths on every page, but one switch per page (a switch
-                # lays a long page out again, ~1 s): the next page opens at the last one.
+                # lays a long page out again, ~1 s): the next page opens at the
+                # last one.  The same for the two themes of the audit.
                 for device in sorted(("desktop", "phone"), key=lambda d: d != width):
                     if device != width:
                         browser.emulate(driver, browser.PHONE if device == "phone" else browser.DESKTOP,
-                                        mobile=device == "phone")
+                                        mobile=device == "phone", dark=theme == "dark")
                         width = device
                     if device == "desktop":
                         data.update(driver.execute_script(COLLECT_JS))
+                        if audit:
+                            data["axe"] = {}
+                            for shown in sorted(("light", "dark"), key=lambda t: t != theme):
+                                browser.show_theme(driver, shown)
+                                theme = shown
+                                data["axe"][shown] = browser.run_axe(driver)
                     data[device] = driver.execute_script(LAYOUT_JS)
             except Exception as exc:  # reported by every test of this page
                 data["error"] = f"{type(exc).__name__}: {exc}"
             data["console"] = driver.get_log("browser")
-            data["network"] = _network_events(driver)
+            network.read(driver)
             seen[entry] = data
+        network.read(driver)  # what arrived after the last page was read
+    for data in seen.values():
+        data["requests"] = network.of(data["documents"])
+    if audit and os.environ.get("REGCORE_AXE_REPORT"):
+        Path(os.environ["REGCORE_AXE_REPORT"]).write_text(json.dumps(
+            {entry: data.get("axe") for entry, data in seen.items()}, indent=1))
     return seen
 
 
@@ -267,36 +284,15 @@ def test_no_page_loads_anything_from_another_host(built_book):
     assert not offenders, "resources from another host:\n" + "\n".join(offenders[:20])
 
 
-def _is_browser_favicon_probe(base: str, url: str) -> bool:
-    # With no <link rel=icon>, Chromium asks for /favicon.ico at the root of the
-    # *server* by itself; the page does not request it (and on a project site
-    # the server's root is not the book's).
-    return url == f"{base}favicon.ico"
-
-
 @pytest.mark.parametrize("entry", pages("test_no_request_leaves_localhost_and_none_fails"))
 def test_no_request_leaves_localhost_and_none_fails(rendered, entry):
+    """The requests the page itself made (its documents: see browser.NetworkLog),
+    each named by its URL; the browser's own background requests are not the book's."""
     data = page(rendered, entry)
-    base = data["base"]
-    origin = urlsplit(base).netloc
-    outside, failed = [], []
-    urls = {}
-    for event in data["network"]:
-        params = event.get("params", {})
-        if event["method"] == "Network.requestWillBeSent":
-            url = params["request"]["url"]
-            urls[params["requestId"]] = url
-            if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != origin:
-                outside.append(url)
-        elif event["method"] == "Network.responseReceived":
-            response = params["response"]
-            if response["status"] >= 400 and not _is_browser_favicon_probe(base, response["url"]):
-                failed.append(f"{response['status']} {response['url']}")
-        elif event["method"] == "Network.loadingFailed" and not params.get("canceled"):
-            failed.append(f"{params.get('errorText')} {urls.get(params['requestId'], params['requestId'])}")
-    assert urls, f"{entry}: no network events were recorded"
-    assert not outside, f"{entry}: requests to other hosts: {outside}"
-    assert not failed, f"{entry}: failed requests: {failed}"
+    assert data["requests"], f"{entry}: no network events were recorded"
+    problems = browser.request_problems(data["requests"], data["base"])
+    assert not problems["outside"], f"{entry}: requests to other hosts: {problems['outside']}"
+    assert not problems["failed"], f"{entry}: failed requests: {problems['failed']}"
 
 
 @pytest.mark.parametrize("entry", pages("test_console_has_no_errors_or_warnings"))
@@ -352,6 +348,34 @@ def test_one_h1_and_headings_in_order(rendered, entry):
 def test_tables_have_header_rows(rendered, entry):
     bad = [t["first"] for t in page(rendered, entry)["tables"] if not t["header"]]
     assert not bad, f"{entry}: tables without a header row, starting: {bad}"
+
+
+#: axe-core's impacts that fail the audit ("minor" and "moderate" are reported by
+#: `REGCORE_AXE_REPORT=file.json`, not failed).
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def _axe_violations(result: dict) -> list[str]:
+    out = []
+    for v in result["violations"]:
+        if v["impact"] not in AXE_FAILING_IMPACTS:
+            continue
+        nodes = "; ".join(f"{n['target']} {n['html'][:120]!r}" + (f" ({n['summary'].splitlines()[-1].strip()})"
+                                                                  if n["summary"] else "")
+                          for n in v["nodes"][:3])
+        more = f" and {len(v['nodes']) - 3} more" if len(v["nodes"]) > 3 else ""
+        out.append(f"{v['impact']} {v['id']} ({v['help']}), {len(v['nodes'])} elements: {nodes}{more}")
+    return out
+
+
+@pytest.mark.parametrize("entry", pages("test_axe_finds_no_serious_accessibility_violation"))
+def test_axe_finds_no_serious_accessibility_violation(rendered, entry):
+    """axe-core's WCAG 2 A/AA and best-practice rules (colour contrast
+    included), on the whole page, in the light and in the dark theme."""
+    browser.required(browser.missing_axe())
+    data = page(rendered, entry)
+    problems = [f"{theme} theme: {v}" for theme, result in data["axe"].items() for v in _axe_violations(result)]
+    assert not problems, f"{entry}: axe-core {data['axe']['light']['version']}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("entry", pages("test_page_fits_the_screen_and_no_formula_is_cut_off"))

@@ -29,9 +29,9 @@ SHOWCASE = "book/03_l1"
 
 
 def main(html_dir: Path, out_dir: Path) -> int:
-    problem = browser.missing()
+    problem = browser.missing_chromium()
     if problem:
-        print(problem, file=sys.stderr)
+        print("\n".join(problem.explain()), file=sys.stderr)
         return 1
     if not (html_dir / "index.html").is_file():
         print(f"no built book in {html_dir}: run `make book` first", file=sys.stderr)
