@@ -57,7 +57,8 @@ def glue(name: str, value, fmt: str | None = None):
 
     With ``fmt``, a real ``value`` is first rounded by :func:`round_as` to what
     the prose shows with that format; integers and strings are stored as given.
-    Returns the stored value.  Without myst-nb installed, stores nothing.
+    Returns ``None``, so that a cell ending in a ``glue`` call shows no output.
+    Without myst-nb installed, stores nothing.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string; got {name!r}")
@@ -66,6 +67,6 @@ def glue(name: str, value, fmt: str | None = None):
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # Colab or a bare Jupyter: only the book build reads glued values
-        return value
+        return None
     _myst_glue(name, value, display=False)
-    return value
+    return None

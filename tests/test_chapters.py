@@ -14,12 +14,15 @@ import pytest
 from book_utils import ROOT, config
 
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-SETUP = '''# Set-up: in Google Colab, install regcore from the book's repository; elsewhere do nothing.
+# The Colab set-up cell installs regcore (numpy is its only dependency; Colab has
+# matplotlib and scikit-learn) at the release tag of the version the book states,
+# so that a course pinning version X keeps getting version X (tests/test_release.py).
+SETUP = '''# Set-up: in Google Colab, install regcore at the release this book was built from; elsewhere do nothing.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "regcore[book] @ git+{url}"],
+                    "regcore @ git+{url}@v{version}"],
                    check=True)'''
 
 
@@ -33,9 +36,11 @@ def test_chapters_exist():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_setup_cell_installs_from_the_configured_repository(path):
+def test_setup_cell_installs_the_release_from_the_configured_repository(path):
+    import regcore
     first = _cells(path, "code")[0]
-    assert first.source.strip() == SETUP.format(url=config()["repository"]["url"]).strip()
+    expected = SETUP.format(url=config()["repository"]["url"], version=regcore.__version__)
+    assert first.source.strip() == expected.strip()
     assert "remove-cell" in first.metadata.get("tags", [])
 
 
@@ -85,3 +90,19 @@ def test_every_repository_link_in_the_chapters_is_the_configured_one():
             found += 1
             assert match == owner_repo, f"{path.name} links {match}, _config.yml says {owner_repo}"
     assert found >= len(CHAPTERS)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_files_fetched_from_the_repository_come_from_the_release(path):
+    """A chapter that downloads from the repository (Colab) takes the release's files, not main's."""
+    import regcore
+    code = "\n".join(c.source for c in _cells(path, "code"))
+    for ref in re.findall(r"raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/([^/\s\"']+)/", code):
+        assert ref == f"v{regcore.__version__}", f"fetches from {ref!r}, not the release tag"
+
+
+def test_no_chapter_imports_myst_nb_directly():
+    """Chapters glue through regcore.book, which works without myst-nb (Colab, test-fresh)."""
+    for path in CHAPTERS:
+        code = "\n".join(c.source for c in _cells(path, "code"))
+        assert not re.search(r"^\s*(from|import) myst_nb", code, re.M), path.name

@@ -168,3 +168,13 @@ def test_every_number_the_prose_quotes_is_glued_in_the_chapter(path):
     glued = glued_values(path)
     missing = sorted({name.strip() for name, _ in GLUE_REF.findall(_markdown(path))} - set(glued))
     assert not missing, f"the prose quotes numbers that no cell glues: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_cell_shows_the_value_of_a_glue_call(path):
+    """A cell that ends in `glue(...)` must show nothing (a stray `160` under the code otherwise)."""
+    nb = nbformat.read(path, as_version=4)
+    stray = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
+             and c.source.strip().splitlines()[-1].lstrip().startswith("glue(")
+             and any(o.output_type == "execute_result" for o in c.get("outputs", []))]
+    assert not stray, f"cells {stray} end in glue(...) and show its return value"

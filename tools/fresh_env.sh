@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test-fresh`: every chapter runs top to bottom in a minimal environment,
 # as a learner's laptop or Colab would have it: numpy, matplotlib, scikit-learn,
-# myst-nb and ipykernel, NO torch, and regcore installed (not editable) from
-# this checkout the way each chapter's Colab set-up cell installs it.
+# scipy and ipykernel, NO torch and NO myst-nb (regcore.book.glue does nothing
+# without it), and regcore installed (not editable) from this checkout, with no
+# extras, the way each chapter's Colab set-up cell installs it.
 # The chapters must skip their torch comparisons with a printed note.
 # It uses Python 3.12, the version Colab runs, where it is installed
 # (python3.12 on PATH, else ~/.pyenv/versions/3.12*/bin/python3.12), or the
@@ -28,12 +29,14 @@ fi
 echo "test-fresh: $("$py" -V 2>&1) from $(command -v "$py")"
 rm -rf "$env"
 "$py" -m venv "$env"
-pins=$(grep -E '^(numpy|matplotlib|scikit-learn|scipy|ipykernel|myst-nb|nbclient|nbformat)==' requirements.txt)
+pins=$(grep -E '^(numpy|matplotlib|scikit-learn|scipy|ipykernel|nbclient|nbformat)==' requirements.txt)
 "$env/bin/python" -m pip install --quiet $pins
 "$env/bin/python" -m pip install --quiet --no-deps "$root"
-if "$env/bin/python" -c "import torch" 2>/dev/null; then
-  echo "fresh environment unexpectedly has torch"; exit 1
-fi
+for absent in torch myst_nb; do
+  if "$env/bin/python" -c "import $absent" 2>/dev/null; then
+    echo "fresh environment unexpectedly has $absent"; exit 1
+  fi
+done
 work=$root/_build/fresh-run
 rm -rf "$work" && mkdir -p "$work/book" "$work/benchmarks/results"
 cp book/[0-9][0-9]_*.ipynb "$work/book/"
