@@ -37,11 +37,6 @@ for absent in torch myst_nb; do
     echo "fresh environment unexpectedly has $absent"; exit 1
   fi
 done
-work=$root/_build/fresh-run
-rm -rf "$work" && mkdir -p "$work/book" "$work/benchmarks/results"
-cp book/[0-9][0-9]_*.ipynb "$work/book/"
-cp benchmarks/conclusion_table.py "$work/benchmarks/"
-cp benchmarks/results/conclusion_table.json "$work/benchmarks/results/"
 # Each chapter top to bottom in a fresh kernel of this environment (PATH puts its
 # python first); every assert must hold; a note counts the skipped torch comparisons.
-PATH="$env/bin:$PATH" "$env/bin/python" tools/run_chapters.py "$work"/book/*.ipynb
+PATH="$env/bin:$PATH" "$env/bin/python" tools/run_chapters.py --copy-to "$root/_build/fresh-run"

@@ -71,9 +71,4 @@ for n in names:
         print(f"  {n:12s} (not installed)")
 PY
 
-work=$root/_build/latest-run
-rm -rf "$work" && mkdir -p "$work/book" "$work/benchmarks/results"
-cp book/[0-9][0-9]_*.ipynb "$work/book/"
-cp benchmarks/conclusion_table.py "$work/benchmarks/"
-cp benchmarks/results/conclusion_table.json "$work/benchmarks/results/"
-PATH="$env/bin:$PATH" "$env/bin/python" tools/run_chapters.py "$work"/book/*.ipynb
+PATH="$env/bin:$PATH" "$env/bin/python" tools/run_chapters.py --copy-to "$root/_build/latest-run"

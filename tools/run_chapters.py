@@ -6,12 +6,16 @@ only nbformat and nbclient.  Outputs are not compared with the committed ones
 (``make test`` and ``make test-portable`` do that with nbval): a chapter passes
 when every cell runs, i.e. when every ``assert`` in it holds.
 
-Usage: ``python tools/run_chapters.py NOTEBOOK ...`` (each is executed in its
-own folder, in a fresh kernel, and never written back).
+Usage: ``python tools/run_chapters.py --copy-to WORKDIR`` copies every chapter
+(and the files chapter 11 reads from ``benchmarks/``) into a fresh ``WORKDIR``
+and runs the copies; ``python tools/run_chapters.py NOTEBOOK ...`` runs the
+given notebooks.  Each is executed in its own folder, in a fresh kernel, and
+never written back.
 """
 from __future__ import annotations
 
 import pathlib
+import shutil
 import sys
 import time
 
@@ -20,6 +24,22 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 TORCH_SKIP_NOTE = "skipping the comparison with torch"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# What chapter 11 reads next to the chapters, relative to the repository's root.
+BENCHMARK_FILES = ("benchmarks/conclusion_table.py", "benchmarks/results/conclusion_table.json")
+
+
+def copy_chapters(work: pathlib.Path) -> list[str]:
+    """A fresh copy of the chapters and the benchmark files they read, laid out as in the repository."""
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "book").mkdir(parents=True)
+    for rel in BENCHMARK_FILES:
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, work / rel)
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    for path in chapters:
+        shutil.copy2(path, work / "book" / path.name)
+    return [str(work / "book" / p.name) for p in chapters]
 
 
 def first_error(nb) -> str:
@@ -55,4 +75,7 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    args = sys.argv[1:]
+    if args[:1] == ["--copy-to"] and len(args) == 2:
+        args = copy_chapters(pathlib.Path(args[1]))
+    sys.exit(main(args))
